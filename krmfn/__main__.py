@@ -1,0 +1,3 @@
+from krmfn.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""krmfn's own small KRM function SDK: ResourceList I/O, results and object helpers."""
