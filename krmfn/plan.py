@@ -35,6 +35,13 @@ class Services(_Model):
     exclude: list[Selector] = Field(default_factory=list, description="Services left alone.")
 
 
+class Audit(_Model):
+    disable: list[str] = Field(default_factory=list, description="Audit rule ids that do not run.")
+    severity: dict[str, Literal["error", "warning", "info"]] = Field(
+        default_factory=dict, description="Audit rule id -> severity that replaces the rule's own."
+    )
+
+
 class Metadata(BaseModel):
     model_config = ConfigDict(extra="allow")
     name: str = "ipv6"
@@ -48,6 +55,7 @@ class PlanSpec(_Model):
         None, description="Default: SingleStack for one family, PreferDualStack for two."
     )
     services: Services = Field(default_factory=Services)
+    audit: Audit = Field(default_factory=Audit)
 
     @field_validator("ipFamilies")
     @classmethod
