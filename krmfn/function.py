@@ -11,28 +11,46 @@ from krmfn.sdk.errors import InputError
 from krmfn.sdk.results import ERROR, Result, has_errors
 
 
-def transform(rl: resourcelist.ResourceList) -> None:
-    """Apply the plan in the functionConfig to the ResourceList's objects, adding results."""
-    try:
-        plan = plan_mod.from_function_config(rl.function_config)
-    except plan_mod.PlanError as e:
-        fc = rl.function_config if isinstance(rl.function_config, dict) else None
-        rl.results.extend(Result(f"invalid plan: {m}", ERROR, fc, p or None) for p, m in e.problems)
-        return
-    objs = rl.objects()
+def _well_formed(rl: resourcelist.ResourceList) -> list[dict]:
+    """The objects the transforms may touch; anything else is reported and passed through."""
+    out = []
+    local = set(map(id, rl.items)) - set(map(id, rl.objects()))
     for index, item in enumerate(rl.items):
         if not isinstance(item, dict):
             rl.results.append(Result(f"items[{index}] is {type(item).__name__}, not an object: passed through untouched"))
-        elif not item.get("kind") or not isinstance(item.get("metadata"), dict) or not item["metadata"].get("name"):
-            missing = [f for f in ("kind", "metadata.name") if not _get(item, f)]
-            rl.results.append(Result(f"items[{index}] lacks {', '.join(missing)}: passed through untouched", ERROR))
-    rl.results.extend(services.inject([o for o in objs if o.get("kind") and _get(o, "metadata.name")], plan))
+            continue
+        md = item.get("metadata")
+        missing = [f for f, ok in (("kind", item.get("kind")), ("metadata.name", isinstance(md, dict) and md.get("name"))) if not ok]
+        if missing:
+            rl.results.append(Result(f"items[{index}] lacks {', '.join(missing)}: passed through untouched"))
+        elif id(item) not in local:
+            out.append(item)
+    return out
 
 
-def _get(obj: dict, dotted: str):
-    for part in dotted.split("."):
-        obj = obj.get(part) if isinstance(obj, dict) else None
-    return obj
+def transform(rl: resourcelist.ResourceList) -> None:
+    """Apply the plan in the functionConfig to the ResourceList's objects, adding results."""
+    fc = rl.function_config if isinstance(rl.function_config, dict) else None
+    try:
+        plan = plan_mod.from_function_config(rl.function_config)
+    except plan_mod.PlanError as e:
+        rl.results.extend(Result(f"invalid plan: {m}", ERROR, fc, p or None) for p, m in e.problems)
+        return
+    objs = _well_formed(rl)
+
+    from krmfn.adapters import catalog, engine
+
+    try:
+        adapters = catalog.with_inline(plan.spec.adapters)
+    except catalog.CatalogError as e:
+        rl.results.extend(Result(f"invalid adapter: {m}", ERROR, fc, f"{e.where}.{p}" if p else e.where) for p, m in e.problems)
+        return
+    components = [c.model_dump() for c in plan.spec.components] if plan.spec.components is not None else None
+    outcome = engine.apply(objs, plan, adapters, components)
+    rl.items.extend(outcome.created)
+    rl.results.extend(outcome.results)
+    rl.results.extend(services.inject(objs + outcome.created, plan, outcome.decided))
+    rl.results.extend(engine.verify(outcome))
 
 
 def run(data: bytes, out=None, err=None) -> int:

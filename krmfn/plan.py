@@ -42,6 +42,12 @@ class Audit(_Model):
     )
 
 
+class Component(_Model):
+    adapter: str = Field(..., description="Adapter name, as `krmfn catalog` lists it.")
+    release: str | None = Field(None, description="Only this Helm release; default: every instance.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Adapter-specific options.")
+
+
 class Metadata(BaseModel):
     model_config = ConfigDict(extra="allow")
     name: str = "ipv6"
@@ -56,6 +62,12 @@ class PlanSpec(_Model):
     )
     services: Services = Field(default_factory=Services)
     audit: Audit = Field(default_factory=Audit)
+    components: list[Component] | None = Field(
+        None, description="Adapters to apply; default: every adapter whose chart is detected."
+    )
+    adapters: list[dict[str, Any]] = Field(
+        default_factory=list, description="Inline adapters (same schema as catalog files); replace built-ins by name."
+    )
 
     @field_validator("ipFamilies")
     @classmethod

@@ -42,7 +42,8 @@ class _Tally:
         self.changed = self.kept = self.skipped = 0
 
 
-def inject(items: list[dict], plan: IPv6Plan) -> list[Result]:
+def inject(items: list[dict], plan: IPv6Plan, decided: set[int] = frozenset()) -> list[Result]:
+    """Set the plan's families on Services; ``decided`` holds id()s of Services an adapter already set."""
     results: list[Result] = []
     tally = _Tally()
     want = {"ipFamilyPolicy": plan.policy, "ipFamilies": plan.families}
@@ -52,6 +53,9 @@ def inject(items: list[dict], plan: IPv6Plan) -> list[Result]:
             continue
         if any(objects.matches(svc, sel) for sel in exclude):
             tally.skipped += 1
+            continue
+        if id(svc) in decided:
+            tally.changed += 1
             continue
         spec = svc.setdefault("spec", {})
         if not isinstance(spec, dict):
