@@ -125,20 +125,27 @@ def resolve_options(adapter: Adapter, given: dict | None) -> dict:
 # ---------------------------------------------------------------- values path
 
 
-def values_overlay(adapter: Adapter, version: str, plan: IPv6Plan, release: str = "release",
-                   namespace: str = "default", options: dict | None = None, user_values: dict | None = None) -> dict:
+def values_changes(adapter: Adapter, version: str, plan: IPv6Plan, release: str = "release",
+                   namespace: str = "default", options: dict | None = None,
+                   user_values: dict | None = None) -> tuple[list[Change], dict]:
+    """The changes that apply to a release of this chart version, and their template environment."""
     chart = next(c.name for c in adapter.spec.charts)
     opts = resolve_options(adapter, options)
     env = environment(plan, release, namespace, chart, adapter, opts)
-    facts = Facts(values=user_values)
+    return active_changes(adapter, version, plan, opts, Facts(values=user_values), env), env
+
+
+def values_overlay(adapter: Adapter, version: str, plan: IPv6Plan, release: str = "release",
+                   namespace: str = "default", options: dict | None = None, user_values: dict | None = None) -> dict:
+    changes, env = values_changes(adapter, version, plan, release, namespace, options, user_values)
     overlay: dict = {}
-    for change in active_changes(adapter, version, plan, opts, facts, env):
+    for change in changes:
         for op in change.values:
-            # Edits to a text the user already supplies start from the user's text.
-            if op.set is None and not op.delete and user_values is not None:
-                mine = paths.get(user_values, ops.expand(op.path, env))
-                if isinstance(mine, str) and paths.get(overlay, ops.expand(op.path, env)) is None:
-                    paths.set(overlay, ops.expand(op.path, env), mine)
+            path = ops.expand(op.path, env)
+            # An edit to a text the user already supplies starts from the user's text.
+            mine = paths.get(user_values or {}, path)
+            if op.set is None and not op.delete and isinstance(mine, str) and paths.get(overlay, path) is None:
+                paths.set(overlay, path, mine)
             ops.apply(overlay, op, env)
     return overlay
 
