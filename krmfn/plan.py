@@ -42,6 +42,12 @@ class Audit(_Model):
     )
 
 
+class Verify(_Model):
+    coreDNS: bool = Field(
+        False, description="Patch kube-system/coredns with `rewrite stop type A AAAA` so only IPv6 answers come back."
+    )
+
+
 class Component(_Model):
     adapter: str = Field(..., description="Adapter name, as `krmfn catalog` lists it.")
     release: str | None = Field(None, description="Only this Helm release; default: every instance.")
@@ -62,6 +68,10 @@ class PlanSpec(_Model):
     )
     services: Services = Field(default_factory=Services)
     audit: Audit = Field(default_factory=Audit)
+    verify: Verify = Field(default_factory=Verify)
+    networkPolicies: Literal["twin"] | None = Field(
+        None, description="twin: add ::/0 beside every 0.0.0.0/0 ipBlock and report IPv4-only CIDRs."
+    )
     components: list[Component] | None = Field(
         None, description="Adapters to apply; default: every adapter whose chart is detected."
     )
