@@ -1,0 +1,73 @@
+"""`krmfn render`: the hydrated overlay builds, with plain kustomize, to what function mode produces."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from krmfn.sdk import diff, yaml12
+from tests import charts
+from tests.chartrun import run_function
+
+KRMFN = str(Path(sys.executable).parent / "krmfn")
+CASES = charts.cases()
+
+
+def hydrate(tmp_path: Path, objs: list[dict], mode: str, *extra: str) -> Path:
+    (tmp_path / "in.yaml").write_text(yaml12.dump_all(objs))
+    (tmp_path / "plan.yaml").write_text(yaml12.dump(charts.plan(mode)))
+    out = tmp_path / "overlay"
+    proc = subprocess.run(
+        [KRMFN, "render", "--plan", tmp_path / "plan.yaml", "-o", out, tmp_path / "in.yaml", *extra],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return out
+
+
+def kustomize(path: Path) -> list[dict]:
+    proc = subprocess.run(["kubectl", "kustomize", path], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return [d for d in yaml12.load_all(proc.stdout) if d]
+
+
+def kustomize_objects(objs: list[dict], where: Path) -> list[dict]:
+    """Objects as kustomize emits them: function mode's output passes through kustomize too."""
+    where.mkdir()
+    (where / "resources.yaml").write_text(yaml12.dump_all(objs))
+    (where / "kustomization.yaml").write_text("resources: [resources.yaml]\n")
+    return kustomize(where)
+
+
+def by_identity(objs):
+    return {diff.identity(o): o for o in objs}
+
+
+@pytest.mark.parametrize("mode", list(charts.PLANS))
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_overlay_builds_to_the_function_output(case, mode, tmp_path):
+    objs = charts.render(case.archive, case.values)
+    rc, output, _ = run_function(charts.render(case.archive, case.values), charts.plan(mode))
+    assert rc == 0
+    built = kustomize(hydrate(tmp_path, objs, mode))
+    assert by_identity(built) == by_identity(kustomize_objects(output["items"], tmp_path / "function"))
+
+
+def test_rerun_is_byte_identical_and_stale_files_go(tmp_path):
+    objs = charts.render("rabbitmq-8.24.12", charts.cases()[0].values) + charts.render("ingress-nginx-4.1.2")
+    out = hydrate(tmp_path, objs, "ipv6")
+    (out / "patches" / "stale.yaml").write_text("[]\n")
+    first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != "stale.yaml"}
+    hydrate(tmp_path, objs, "ipv6")
+    second = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert first == second
+
+
+@pytest.mark.parametrize("name", ["../../escape", "/etc/passwd", "..", "a/b/../../c", "we ird;$(rm -rf)*name", "日本"])
+def test_names_from_the_input_cannot_escape_the_output_dir(name, tmp_path):
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "../ns"}, "spec": {}}
+    out = hydrate(tmp_path, [svc], "ipv6")
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert all(out in p.parents or p.parent == tmp_path for p in written), written
+    assert len(list((out / "patches").iterdir())) == 1
