@@ -116,3 +116,62 @@ def catalog_cmd(name: str | None) -> None:
     if adapter is None:
         raise click.ClickException(f"no adapter {name!r}; try `krmfn catalog`")
     click.echo(describe.full(adapter), nl=False)
+
+
+@cli.command()
+@click.option("--plan", "plan_path", required=True, type=click.Path(dir_okay=False), help="The IPv6Plan file.")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Directory of the overlay.")
+@click.option("--base", help="Use this kustomize base (relative to the output directory) instead of a copy of the input; "
+                             "the input must then be that base's built output.")
+@click.argument("inputs", nargs=-1)
+def render(plan_path, output, base, inputs) -> None:
+    """Hydrate: write the plan's changes to INPUTS as a plain kustomize overlay in OUTPUT.
+
+    For Flux and plugin-less Argo CD: commit OUTPUT and sync it. OUTPUT gets kustomization.yaml,
+    patches/ (JSON 6902 with targets), created/, values/<release>.yaml per chart instance, and
+    base/ (a copy of the input) unless --base is given. Rerunning is byte-identical.
+    """
+    from pathlib import Path
+
+    from krmfn import hydrate
+    from krmfn.sdk import manifests, yaml12
+    from krmfn.sdk.errors import InputError
+
+    try:
+        objs = manifests.read(inputs)
+        with open(plan_path, "rb") as f:
+            plan_doc = yaml12.load(yaml12.decode(f.read()))
+    except OSError as e:
+        raise click.ClickException(f"{e.filename}: {e.strerror}") from None
+    except InputError as e:
+        raise click.ClickException(str(e)) from None
+    overlay = hydrate.build(objs, plan_doc, base)
+    for r in overlay.results:
+        if r.severity in ("error", "warning"):
+            click.echo(r.line(), err=True)
+    if not overlay.files:
+        raise click.ClickException("nothing written: fix the errors above")
+    hydrate.write(overlay, Path(output))
+    counts = {d: sum(1 for f in overlay.files if f.startswith(d + "/")) for d in ("patches", "created", "values")}
+    click.echo(f"krmfn: wrote {output}: {counts['patches']} patch(es), {counts['created']} added object(s), "
+               f"{counts['values']} values file(s)", err=True)
+
+
+@cli.command(short_help="Audit manifests for IPv6 hazards (a CI gate).")
+@click.argument("inputs", nargs=-1, metavar="[FILE|DIR ...|-]")
+@click.option("--plan", "plan_file", metavar="PLAN.yaml", help="The IPv6Plan to check against. Default: the "
+              "functionConfig of a ResourceList input, else an IPv6 single-stack plan (ipFamilies: [IPv6]).")
+@click.option("--format", "fmt", type=click.Choice(["text", "yaml", "json"]), default="text", show_default=True,
+              help="text: a table for people; yaml/json: the KRM results, with rule, found and fix.")
+def check(inputs: tuple[str, ...], plan_file: str | None, fmt: str) -> None:
+    """Find what will break on an IPv6-only or dual-stack cluster before it ships.
+
+    Reads manifests from files, directories (*.yaml, *.yml, *.json, recursively; kustomization files
+    skipped), a ResourceList or stdin (-, also the default when stdin is not a terminal), runs the audit
+    rules and exits 1 if any finding has error severity. Without --plan, rules that depend on the
+    cluster's families assume an IPv6 single-stack plan. Silence a rule on one object with the annotation
+    krmfn.dev/ignore: RULE[,RULE] (and say why in krmfn.dev/ignore-reason); see docs/audit.md.
+    """
+    from krmfn.audit.cli import check as run_check
+
+    sys.exit(run_check(inputs, plan_file, fmt))
