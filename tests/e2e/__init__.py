@@ -1,0 +1,1 @@
+"""End-to-end tests: krmfn driven by the real kustomize, kpt and podman."""
