@@ -83,7 +83,7 @@ def values(plan_path, chart, version, release, namespace, values_path, options) 
 
     Use it with `helm template/upgrade -f`, helmfile, Argo CD or Flux. Only YAML goes to stdout.
     """
-    from krmfn.adapters import catalog, engine
+    from krmfn.adapters import catalog, engine, ops
     from krmfn.sdk import yaml12
 
     plan = _load_plan(plan_path)
@@ -98,8 +98,13 @@ def values(plan_path, chart, version, release, namespace, values_path, options) 
             user = yaml12.load(yaml12.decode(f.read())) or {}
     try:
         overlay = engine.values_overlay(adapter, version, plan, release, namespace, options, user)
+        changes, env = engine.values_changes(adapter, version, plan, release, namespace, options, user)
     except engine.OptionError as e:
         raise click.ClickException(str(e)) from None
+    # Warnings go to stderr so that stdout stays a values file.
+    for change in changes:
+        if change.warn:
+            click.echo(f"krmfn: warning: {adapter.name}: {' '.join(ops.expand(change.warn, env).split())}", err=True)
     click.echo(yaml12.dump(overlay) if overlay else "{}\n", nl=False)
 
 
@@ -175,3 +180,17 @@ def check(inputs: tuple[str, ...], plan_file: str | None, fmt: str) -> None:
     from krmfn.audit.cli import check as run_check
 
     sys.exit(run_check(inputs, plan_file, fmt))
+
+
+@cli.command(short_help="Print the Kyverno ClusterPolicy twin of the Service injector.")
+@click.option("--plan", "plan_path", required=True, type=click.Path(dir_okay=False), help="The IPv6Plan file.")
+def kyverno(plan_path: str) -> None:
+    """Print a Kyverno ClusterPolicy that sets the plan's IP families on new Services at admission time.
+
+    Same rules as krmfn's render-time injector: Services that set neither field, never ExternalName
+    ones, never overriding set fields unless services.override, honouring services.exclude.
+    """
+    from krmfn import kyverno as kyverno_mod
+    from krmfn.sdk import yaml12
+
+    click.echo(yaml12.dump(kyverno_mod.policy(_load_plan(plan_path))), nl=False)

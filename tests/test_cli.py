@@ -96,3 +96,20 @@ def test_help_when_stdin_is_a_terminal():
     # `script` gives krmfn a real terminal on stdin, as when a user types `krmfn` alone.
     proc = subprocess.run(["script", "-qec", KRMFN, "/dev/null"], capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
     assert b"Usage:" in proc.stdout
+
+
+def test_values_prints_yaml_on_stdout_and_adapter_warnings_on_stderr(tmp_path):
+    plan_file = tmp_path / "plan.yaml"
+    plan_file.write_text(yaml12.dump(plan("ipv6")))
+    proc = krmfn("values", "--plan", str(plan_file), "--chart", "redis-cluster", "--version", "7.4.6")
+    assert proc.returncode == 0
+    assert yaml12.load(proc.stdout.decode()) == {}
+    assert b"krmfn: warning: redis-cluster:" in proc.stderr and b"go-redis" in proc.stderr
+
+
+def test_values_for_an_unknown_chart_is_a_clear_error(tmp_path):
+    plan_file = tmp_path / "plan.yaml"
+    plan_file.write_text(yaml12.dump(plan("ipv6")))
+    proc = krmfn("values", "--plan", str(plan_file), "--chart", "nope", "--version", "1.0.0")
+    assert proc.returncode == 1 and proc.stdout == b""
+    assert b"no adapter for nope 1.0.0" in proc.stderr and b"Traceback" not in proc.stderr
