@@ -40,20 +40,11 @@ class ResourceList:
         return yaml12.dump_json(doc) if self.fmt == "json" else yaml12.dump(doc)
 
 
-def _no_duplicates(pairs):
-    out = {}
-    for k, v in pairs:
-        if k in out:
-            raise InputError(f"duplicate key {k!r} in JSON input")
-        out[k] = v
-    return out
-
-
 def parse_document(data: bytes) -> tuple[Any, str]:
     text = yaml12.decode(data)
     if text.lstrip().startswith("{"):
         try:
-            return json.loads(text, object_pairs_hook=_no_duplicates), "json"
+            return yaml12.load_json(text), "json"
         except json.JSONDecodeError:
             pass  # flow-style YAML starts with '{' too
     return yaml12.load(text), "yaml"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 
 import yaml
 
@@ -22,9 +23,14 @@ MAX_INPUT_BYTES = int(os.environ.get("KRMFN_MAX_INPUT_BYTES", 256 * 1024 * 1024)
 MAX_NODES = int(os.environ.get("KRMFN_MAX_NODES", 20_000_000))
 MAX_DEPTH = int(os.environ.get("KRMFN_MAX_DEPTH", 500))
 
+# Composing, representing and serializing recurse up to three Python frames per level of
+# nesting: any document within MAX_DEPTH must read and write without a RecursionError.
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000 + 4 * MAX_DEPTH))
+
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
 
 # The YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
 _CORE_12 = [
@@ -36,9 +42,10 @@ _CORE_12 = [
         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
         "-+0123456789.",
     ),
-    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", "~nN\0"),
+    # '' is the key PyYAML looks up for an empty plain scalar (`volumes:` with nothing after it).
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
     # Merge keys are not in the 1.2 core schema, but go-yaml v3 (kustomize, kpt) honours them.
-    ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
+    (_MERGE, r"^(?:<<)$", "<"),
 ]
 
 # Plain scalars that some 1.1 reader (PyYAML, go-yaml v2 in sigs.k8s.io/yaml) would not read
@@ -79,14 +86,18 @@ class _Constructor(yaml.constructor.SafeConstructor):
         text = node.value
         body = text.lstrip("+-")
         sign = -1 if text.startswith("-") else 1
-        if body.startswith("0o"):
-            value = sign * int(body[2:], 8)
-        elif body.startswith("0x"):
-            value = sign * int(body[2:], 16)
-        else:
-            value = int(text)
-        if str(value) == text:
-            return value
+        try:
+            if body.startswith("0o"):
+                value = sign * int(body[2:], 8)
+            elif body.startswith("0x"):
+                value = sign * int(body[2:], 16)
+            else:
+                value = int(text)
+            if str(value) == text:
+                return value
+        except ValueError:
+            # Python refuses decimal conversions past sys.get_int_max_str_digits() (4300).
+            raise InputError(f"integer at line {node.start_mark.line + 1} has too many digits") from None
         out = Int(value)
         out.text = text
         return out
@@ -105,18 +116,22 @@ class _Constructor(yaml.constructor.SafeConstructor):
         return out
 
     def construct_mapping(self, node, deep=False):
-        seen = set()
+        # Keys are compared as the map will hold them: 1, 0x1, 1.0 and true are one Python key,
+        # and a map that silently kept only the last of them would lose the others.
+        seen: dict = {}
         for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == _MERGE or not isinstance(key_node, yaml.ScalarNode):
                 continue
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
-            marker = (key_node.tag, key)
-            if marker in seen:
+            key = self.construct_object(key_node)
+            first = seen.setdefault(key, key_node)
+            if first is not key_node:
+                same = ""
+                if first.value != key_node.value:
+                    same = f" (the same key as {first.value!r} at line {first.start_mark.line + 1})"
                 raise InputError(
                     f"duplicate key {key_node.value!r} at line {key_node.start_mark.line + 1}, "
-                    f"column {key_node.start_mark.column + 1}"
+                    f"column {key_node.start_mark.column + 1}{same}"
                 )
-            seen.add(marker)
         return super().construct_mapping(node, deep=deep)
 
     def construct_undefined(self, node):
@@ -128,6 +143,8 @@ class _Constructor(yaml.constructor.SafeConstructor):
 
 _Constructor.add_constructor(_INT, _Constructor.construct_yaml_int)
 _Constructor.add_constructor(_FLOAT, _Constructor.construct_yaml_float)
+# `<<` merges only as a key (flatten_mapping takes those out first); anywhere else it is text.
+_Constructor.add_constructor(_MERGE, _Constructor.construct_yaml_str)
 # 1.1-only types are never resolved implicitly here; explicit tags for them are refused too,
 # so that a timestamp or a set cannot sneak in as a non-JSON value.
 for _tag in ("timestamp", "set", "omap", "pairs", "binary", "value"):
@@ -135,30 +152,36 @@ for _tag in ("timestamp", "set", "omap", "pairs", "binary", "value"):
 _Constructor.add_constructor(None, _Constructor.construct_undefined)
 
 
-class _Loader(yaml._yaml.CParser, _Constructor, _Resolver12):
+class _Loader(yaml.composer.Composer, yaml._yaml.CParser, _Constructor, _Resolver12):
+    """libyaml's parser with PyYAML's Python composer on top.
+
+    libyaml's own composer, as compiled into PyYAML, recurses in C and crashes the process on
+    deep nesting, flow (``[[[``) or block (``- - -``) alike; the Python one can count levels
+    and stop at MAX_DEPTH. It is no slower: resolving each scalar's tag dominates either way.
+    """
+
     def __init__(self, stream):
         yaml._yaml.CParser.__init__(self, stream)
+        yaml.composer.Composer.__init__(self)
         _Constructor.__init__(self)
         _Resolver12.__init__(self)
+        self.depth = 0
+
+    def compose_node(self, parent, index):
+        # CParser.check_event compares exact classes: CollectionStartEvent would never match.
+        nested = self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent)
+        if nested:
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise _too_deep()
+        node = super().compose_node(parent, index)
+        if nested:
+            self.depth -= 1
+        return node
 
 
-_FLOW = re.compile(r"[\[\]{}]")
-
-
-def _check_depth(text: str) -> None:
-    # libyaml's composer, as compiled into PyYAML, recurses in C and crashes the process on a
-    # few hundred thousand nested '[': refuse before parsing. Brackets inside strings count
-    # too, which can only over-estimate, and a normal manifest is nowhere near the limit.
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return
-    depth = 0
-    for m in _FLOW.finditer(text):
-        if m.group() in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise InputError(f"input nests deeper than {MAX_DEPTH} levels (KRMFN_MAX_DEPTH)")
-        elif depth:
-            depth -= 1
+def _too_deep() -> InputError:
+    return InputError(f"input nests deeper than {MAX_DEPTH} levels (KRMFN_MAX_DEPTH)")
 
 
 def _check_expansion(node) -> None:
@@ -206,7 +229,6 @@ def decode(data: bytes) -> str:
 
 def load_all(text: str) -> list:
     """Every document of a YAML stream, as plain Python values under the 1.2 core schema."""
-    _check_depth(text)
     loader = _Loader(text)
     docs = []
     try:
@@ -231,6 +253,55 @@ def load(text: str):
     return docs[0] if docs else None
 
 
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def load_json(text: str):
+    """A JSON document under the limits YAML input has; json.JSONDecodeError if text is not JSON."""
+    # json's C decoder recurses like libyaml's composer: count levels first, outside strings.
+    if text.count("[") + text.count("{") > MAX_DEPTH:
+        depth = 0
+        for m in _BRACKET.finditer(_JSON_STRING.sub("", text)):
+            depth += 1 if m.group() in "[{" else -1
+            if depth > MAX_DEPTH:
+                raise _too_deep()
+    try:
+        doc = json.loads(text, object_pairs_hook=_json_map, parse_float=_json_float, parse_constant=_json_constant)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:
+        raise InputError("a number in the input has too many digits") from None
+    if _SURROGATE_ESCAPE.search(text):
+        # A lone UTF-16 surrogate escape decodes to a str that no UTF-8 output can hold.
+        try:
+            json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise InputError(f"input has a lone UTF-16 surrogate {e.object[e.start]!r}: not Unicode text") from None
+    return doc
+
+
+def _json_map(pairs):
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise InputError(f"duplicate key {k!r} in JSON input")
+        out[k] = v
+    return out
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise InputError(f"number {text} is out of range for a 64-bit float")
+    return value
+
+
+def _json_constant(name: str):
+    raise InputError(f"{name} is not a JSON number")
+
+
 def _one_line(e: Exception) -> str:
     return " ".join(str(e).replace(' in "<unicode string>"', "").split())
 
@@ -252,10 +323,10 @@ class _Dumper(yaml._yaml.CEmitter, yaml.serializer.Serializer, yaml.representer.
 
 
 def _represent_str(dumper, value: str):
-    style = None
-    if "\n" in value and not value.startswith((" ", "\n")):
-        style = "|"
-    return dumper.represent_scalar(_STR, value, style=style)
+    # Literal blocks keep config files readable in output and diffs; the emitter adds an
+    # indentation indicator for a leading space or break, and falls back to quotes where a
+    # block cannot carry the text (trailing spaces before a break).
+    return dumper.represent_scalar(_STR, value, style="|" if "\n" in value else None)
 
 
 def _represent_text(tag):
@@ -279,7 +350,13 @@ def _json_default(value):
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
+# Characters JSON may carry raw but YAML may not (DEL, C1 controls, U+FFFE/U+FFFF), NEL among
+# them: a YAML 1.1 reader folds a raw NEL into a space. They can only sit inside JSON strings.
+_NOT_YAML_PRINTABLE = re.compile("[\x7f-\x9f\ufffe\uffff]")
+
+
 def dump_json(value) -> str:
     # json writes int and float subclasses by value: a kept text such as 0777 becomes its
-    # YAML 1.2 value, which is the only reading JSON allows.
-    return json.dumps(value, ensure_ascii=False, default=_json_default, allow_nan=False) + "\n"
+    # YAML 1.2 value, which is the only reading JSON allows. kpt reads the output as YAML.
+    text = json.dumps(value, ensure_ascii=False, default=_json_default, allow_nan=False)
+    return _NOT_YAML_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
