@@ -43,17 +43,12 @@ def schema() -> None:
 
 def _load_plan(path: str):
     from krmfn import plan as plan_mod
-    from krmfn.sdk import yaml12
     from krmfn.sdk.errors import InputError
 
     try:
-        with open(path, "rb") as f:
-            doc = yaml12.load(yaml12.decode(f.read()))
-        return plan_mod.from_function_config(doc)
-    except OSError as e:
-        raise click.ClickException(f"cannot read plan {path}: {e.strerror}") from None
+        return plan_mod.from_file(path)
     except InputError as e:
-        raise click.ClickException(f"invalid plan {path}: {e}") from None
+        raise click.ClickException(" ".join(str(e).split())) from None
 
 
 def _option(ctx, param, pairs: tuple[str, ...]) -> dict:
@@ -139,18 +134,17 @@ def render(plan_path, output, base, inputs) -> None:
     from pathlib import Path
 
     from krmfn import hydrate
-    from krmfn.sdk import manifests, yaml12
+    from krmfn.sdk import manifests
     from krmfn.sdk.errors import InputError
 
+    plan = _load_plan(plan_path)
     try:
-        objs = manifests.read(inputs)
-        with open(plan_path, "rb") as f:
-            plan_doc = yaml12.load(yaml12.decode(f.read()))
+        objs, _ = manifests.read(inputs or ("-",), sys.stdin)
     except OSError as e:
         raise click.ClickException(f"{e.filename}: {e.strerror}") from None
     except InputError as e:
         raise click.ClickException(str(e)) from None
-    overlay = hydrate.build(objs, plan_doc, base)
+    overlay = hydrate.build(objs, plan, base)
     for r in overlay.results:
         if r.severity in ("error", "warning"):
             click.echo(r.line(), err=True)

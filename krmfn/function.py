@@ -20,10 +20,14 @@ def _well_formed(rl: resourcelist.ResourceList) -> list[dict]:
             rl.results.append(Result(f"items[{index}] is {type(item).__name__}, not an object: passed through untouched"))
             continue
         md = item.get("metadata")
-        missing = [f for f, ok in (("kind", item.get("kind")), ("metadata.name", isinstance(md, dict) and md.get("name"))) if not ok]
-        if missing:
-            rl.results.append(Result(f"items[{index}] lacks {', '.join(missing)}: passed through untouched"))
-        elif id(item) not in local:
+        name = md.get("name") if isinstance(md, dict) else None
+        # A kind or name that is not a string (a list, a map) would break every lookup by identity.
+        missing = [f for f, v in (("kind", item.get("kind")), ("metadata.name", name)) if not (v and isinstance(v, str))]
+        rl.results.extend(
+            Result(f"items[{index}] lacks {f} (a non-empty string): passed through untouched", ERROR, item, f)
+            for f in missing
+        )
+        if not missing and id(item) not in local:
             out.append(item)
     return out
 
@@ -36,6 +40,17 @@ def transform(rl: resourcelist.ResourceList) -> None:
     except plan_mod.PlanError as e:
         rl.results.extend(Result(f"invalid plan: {m}", ERROR, fc, p or None) for p, m in e.problems)
         return
+    apply_plan(rl, plan)
+
+
+# In function mode the injector already reports every Service it changed or kept; these audit
+# rules would say the same again. `krmfn check` runs them.
+_INJECTOR_REPORTS = frozenset({"service-family", "require-dual-stack", "externalname-families"})
+
+
+def apply_plan(rl: resourcelist.ResourceList, plan: plan_mod.IPv6Plan) -> None:
+    """The pipeline: adapters, values sinks, opt-in verifiers, Service families, checks, audit."""
+    fc = rl.function_config if isinstance(rl.function_config, dict) else None
     objs = _well_formed(rl)
 
     from krmfn.adapters import catalog, engine
@@ -45,12 +60,39 @@ def transform(rl: resourcelist.ResourceList) -> None:
     except catalog.CatalogError as e:
         rl.results.extend(Result(f"invalid adapter: {m}", ERROR, fc, f"{e.where}.{p}" if p else e.where) for p, m in e.problems)
         return
+    # A component must name an adapter krmfn has; nothing else is looked up by that name.
+    known = sorted(a.name for a in adapters)
+    unknown = [(i, c.adapter) for i, c in enumerate(plan.spec.components or []) if c.adapter not in known]
+    if unknown:
+        rl.results.extend(
+            Result(f"invalid plan: no adapter named {name!r}; known: {', '.join(known)}", ERROR, fc,
+                   f"spec.components[{i}].adapter")
+            for i, name in unknown
+        )
+        return
     components = [c.model_dump() for c in plan.spec.components] if plan.spec.components is not None else None
     outcome = engine.apply(objs, plan, adapters, components)
     rl.items.extend(outcome.created)
     rl.results.extend(outcome.results)
+    # The kinds krmfn.values_sinks reads; local-config items too (a kpt kustomization.yaml is one).
+    if any(isinstance(o, dict) and o.get("kind") in ("HelmRelease", "Application", "Kustomization") for o in rl.items):
+        from krmfn import values_sinks
+
+        rl.results.extend(values_sinks.apply(rl.items, plan, adapters))
+    if plan.spec.verify.coreDNS:
+        from krmfn import coredns
+
+        rl.results.extend(coredns.patch(objs, plan))
+    if plan.spec.networkPolicies == "twin":
+        from krmfn import netpol
+
+        rl.results.extend(netpol.twin(objs))
     rl.results.extend(services.inject(objs + outcome.created, plan, outcome.decided))
     rl.results.extend(engine.verify(outcome))
+
+    from krmfn import audit
+
+    rl.results.extend(audit.run(objs + outcome.created, plan, skip=_INJECTOR_REPORTS))
 
 
 def run(data: bytes, out=None, err=None) -> int:

@@ -14,8 +14,13 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from krmfn.sdk import diff, objects, resourcelist, yaml12
 from krmfn.sdk.results import ERROR, Result
+
+if TYPE_CHECKING:
+    from krmfn.plan import IPv6Plan
 
 # Subdirectories krmfn owns inside the output directory: rewritten whole on every run.
 OWNED = ("base", "patches", "created", "values")
@@ -54,18 +59,16 @@ def _target(obj: dict) -> dict:
     return target
 
 
-def build(objs: list[dict], plan_doc: dict, base: str | None = None) -> Overlay:
+def build(objs: list[dict], plan: "IPv6Plan", base: str | None = None) -> Overlay:
     """The overlay's files for these input objects, or error results and no files."""
     from krmfn import function
     from krmfn.adapters import catalog, engine
     from krmfn.adapters.detect import instances
-    from krmfn.plan import from_function_config
 
     rl = resourcelist.ResourceList(
-        doc={"apiVersion": resourcelist.API_VERSIONS[0], "kind": "ResourceList",
-             "items": copy.deepcopy(objs), "functionConfig": plan_doc}
+        doc={"apiVersion": resourcelist.API_VERSIONS[0], "kind": "ResourceList", "items": copy.deepcopy(objs)}
     )
-    function.transform(rl)
+    function.apply_plan(rl, plan)
     out = Overlay(results=rl.results)
     if any(r.severity == ERROR for r in rl.results):
         return out
@@ -93,7 +96,6 @@ def build(objs: list[dict], plan_doc: dict, base: str | None = None) -> Overlay:
         kustomization["patches"] = patches
     out.files["kustomization.yaml"] = yaml12.dump(kustomization)
 
-    plan = from_function_config(plan_doc)
     adapters = catalog.with_inline(plan.spec.adapters)
     for inst in instances(copy.deepcopy(objs)):
         adapter = catalog.for_chart(inst.chart, inst.version, adapters)

@@ -204,7 +204,8 @@ def from_configmap(cm: dict) -> IPv6Plan:
     try:
         return from_dict({"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": "configmap"}, "spec": spec})
     except PlanError as e:
-        raise PlanError([(p.replace("spec.", "data.", 1), m) for p, m in e.problems]) from None
+        # A ConfigMap has no spec: point at its data, also for checks over the whole spec.
+        raise PlanError([("data" + p[4:] if p.split(".")[0] == "spec" else p, m) for p, m in e.problems]) from None
 
 
 def from_function_config(fc: Any) -> IPv6Plan:
@@ -215,6 +216,20 @@ def from_function_config(fc: Any) -> IPv6Plan:
     if isinstance(fc, dict) and fc.get("kind") != KIND:
         raise PlanError([("kind", f"functionConfig must be an {KIND} or a ConfigMap, got {fc.get('kind')!r}")])
     return from_dict(fc)
+
+
+def from_file(path: str) -> IPv6Plan:
+    """A plan file (YAML or JSON; an IPv6Plan or a ConfigMap), with errors that name the file."""
+    from krmfn.sdk import resourcelist
+
+    try:
+        with open(path, "rb") as f:
+            doc, _ = resourcelist.parse_document(f.read())
+        return from_function_config(doc)
+    except OSError as e:
+        raise InputError(f"--plan {path}: {(e.strerror or str(e)).lower()}") from None
+    except InputError as e:
+        raise InputError(f"--plan {path}: {e}") from None
 
 
 def json_schema() -> dict:

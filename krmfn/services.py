@@ -32,7 +32,7 @@ def _pinned_address(spec: dict) -> tuple[str, str] | None:
     return None
 
 
-def _is_selectorless_headless(spec: dict) -> bool:
+def is_selectorless_headless(spec: dict) -> bool:
     # The API server exempts these from RequireDualStack checks on single-stack clusters.
     return spec.get("clusterIP") == "None" and not spec.get("selector")
 
@@ -131,7 +131,7 @@ def _conflicts(svc: dict, spec: dict, plan: IPv6Plan, want: dict, present: dict)
             f == "ipFamilyPolicy"
             and current == "RequireDualStack"
             and len(plan.families) == 1
-            and not _is_selectorless_headless(spec)
+            and not is_selectorless_headless(spec)
         ):
             severity = ERROR
             note = "the API server rejects RequireDualStack on a single-stack cluster"

@@ -1,0 +1,40 @@
+"""The audit rules, one module each, in the order their findings are listed."""
+from krmfn.audit.rules import (
+    colon_in_name,
+    duplicate_env,
+    erlang_dist,
+    externalname_families,
+    ipv4_validated_env,
+    ipv4_wildcard_bind,
+    ipv6_disabled,
+    link_local_no_zone,
+    loopback_probe,
+    netpol_except_family,
+    netpol_ipv4_any,
+    rabbitmq_http_ipv4,
+    require_dual_stack,
+    service_family,
+    single_family_script,
+    unbracketed_ipv6,
+)
+
+ALL = (
+    # Services and NetworkPolicies: the API server's own verdicts.
+    service_family,
+    require_dual_stack,
+    externalname_families,
+    netpol_ipv4_any,
+    netpol_except_family,
+    colon_in_name,
+    # What the programs will do with their settings.
+    ipv4_wildcard_bind,
+    ipv6_disabled,
+    ipv4_validated_env,
+    unbracketed_ipv6,
+    link_local_no_zone,
+    loopback_probe,
+    erlang_dist,
+    rabbitmq_http_ipv4,
+    single_family_script,
+    duplicate_env,
+)
