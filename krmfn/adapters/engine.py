@@ -6,6 +6,7 @@ Both paths end in the adapter's checks, so the proof is the same whichever way a
 """
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 
@@ -24,12 +25,15 @@ def fullname(adapter: Adapter, release: str, chart: str) -> str:
     return adapter.spec.fullname.format(release=release, chart=chart)
 
 
-def environment(plan: IPv6Plan, release: str, namespace: str, chart: str, adapter: Adapter, options: dict) -> dict:
+def environment(plan: IPv6Plan, release: str, namespace: str, chart: str, adapter: Adapter, options: dict,
+                version: str = "") -> dict:
     primary = plan.primary
     return {
         "release": release,
         "namespace": namespace,
         "chart": chart,
+        # With {chart}, the helm.sh/chart label that makes created objects part of the instance.
+        "version": version,
         "fullname": fullname(adapter, release, chart),
         "primary": primary,
         "families": plan.families,
@@ -45,7 +49,7 @@ def select(objs: list[dict], target: Target, env: dict) -> list[dict]:
     out = []
     name_rx = re.compile(ops.expand(target.name, env)) if target.name else None
     for obj in objs:
-        if obj.get("kind") != target.kind:
+        if not re.fullmatch(target.kind, str(obj.get("kind"))):
             continue
         if name_rx and not name_rx.fullmatch(objects.name(obj)):
             continue
@@ -72,9 +76,13 @@ class Facts:
         fact = adapter.spec.facts[name]
         if self.objects is not None:
             found = [paths.get(o, fact.path) for o in select(self.objects, fact.target, env)]
+            if fact.count:
+                return sum(v is not None for v in found)
             nums = [v for v in found if isinstance(v, int) and not isinstance(v, bool)]
             return max(nums) if nums else fact.default
         value = paths.get(self.values or {}, fact.values)
+        if fact.count and isinstance(value, bool):
+            return int(value)
         return value if isinstance(value, int) and not isinstance(value, bool) else fact.default
 
 
@@ -131,7 +139,7 @@ def values_changes(adapter: Adapter, version: str, plan: IPv6Plan, release: str 
     """The changes that apply to a release of this chart version, and their template environment."""
     chart = next(c.name for c in adapter.spec.charts)
     opts = resolve_options(adapter, options)
-    env = environment(plan, release, namespace, chart, adapter, opts)
+    env = environment(plan, release, namespace, chart, adapter, opts, version)
     return active_changes(adapter, version, plan, opts, Facts(values=user_values), env), env
 
 
@@ -142,12 +150,26 @@ def values_overlay(adapter: Adapter, version: str, plan: IPv6Plan, release: str 
     for change in changes:
         for op in change.values:
             path = ops.expand(op.path, env)
-            # An edit to a text the user already supplies starts from the user's text.
+            _seed_lists(overlay, user_values or {}, path)
+            # An edit to a text (or list) the user already supplies starts from the user's.
             mine = paths.get(user_values or {}, path)
-            if op.set is None and not op.delete and isinstance(mine, str) and paths.get(overlay, path) is None:
-                paths.set(overlay, path, mine)
+            if isinstance(mine, int) and not isinstance(mine, bool):
+                mine = str(mine)  # Helm's toString: `maxAvailableSchedulers: 2` is the text "2"
+            if op.set is None and not op.delete and isinstance(mine, (str, list)) and paths.get(overlay, path) is None:
+                paths.set(overlay, path, copy.deepcopy(mine))
             ops.apply(overlay, op, env)
     return overlay
+
+
+def _seed_lists(overlay: dict, user: dict, path: str) -> None:
+    """Lists on the way to path start as the user's: Helm replaces a list, it never merges one."""
+    steps = paths.parse(path)
+    for i in range(1, len(steps)):
+        if isinstance(steps[i], (paths.Select, paths.Index)):
+            prefix = paths.format(steps[:i])
+            mine = paths.get(user, prefix)
+            if isinstance(mine, list) and paths.get(overlay, prefix) is None:
+                paths.set(overlay, prefix, copy.deepcopy(mine))
 
 
 # ---------------------------------------------------------------- function path
@@ -185,7 +207,7 @@ def apply(objs: list[dict], plan: IPv6Plan, adapters: list[Adapter], components:
         except OptionError as e:
             out.results.append(Result(str(e), ERROR, path="spec.components"))
             continue
-        env = environment(plan, inst.release, inst.namespace, inst.chart, adapter, opts)
+        env = environment(plan, inst.release, inst.namespace, inst.chart, adapter, opts, inst.version)
         changes = active_changes(adapter, inst.version, plan, opts, Facts(objects=inst.objects), env)
         out.applied.append((adapter, inst, changes, env))
         touched = 0

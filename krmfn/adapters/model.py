@@ -37,7 +37,7 @@ class ChartRef(_M):
 class Target(_M):
     """Objects of one chart instance: every field set must match."""
 
-    kind: str
+    kind: str = Field(..., description="Regular expression over kind: one chart part can be a Deployment or a StatefulSet.")
     name: str | None = Field(None, description="Regular expression over metadata.name ({release} expands).")
     component: str | None = Field(None, description="app.kubernetes.io/component (or component) label.")
     headless: bool | None = Field(None, description="Services only: clusterIP None or not.")
@@ -50,24 +50,25 @@ class Replace(_M):
 
 
 class Op(_M):
-    """One edit at a path; exactly one of set / replace / mergeArgs / delete."""
+    """One edit at a path; exactly one of set / replace / mergeArgs / mergeYaml / append / delete."""
 
     path: str
     set: Any = None
     replace: list[Replace] | None = None
     mergeArgs: str | None = Field(None, description="Space-separated arguments merged into the string at path.")
+    mergeYaml: dict | None = Field(None, description="A map deep-merged into the YAML document held in the string at path.")
+    append: list | None = Field(None, description="Items added to the list at path unless an equal item is there.")
     delete: bool = False
-    default: str | None = Field(None, description="Text to edit when the path is absent (replace, mergeArgs).")
+    default: str | None = Field(None, description="Text to edit when the path is absent (replace, mergeArgs, mergeYaml).")
 
     _v = field_validator("path")(classmethod(lambda cls, v: _check_path(v)))
 
     @model_validator(mode="after")
     def _one(self) -> "Op":
-        given = [k for k in ("set", "replace", "mergeArgs") if getattr(self, k) is not None] + (
-            ["delete"] if self.delete else []
-        )
+        kinds = ("set", "replace", "mergeArgs", "mergeYaml", "append")
+        given = [k for k in kinds if getattr(self, k) is not None] + (["delete"] if self.delete else [])
         if len(given) != 1:
-            raise ValueError(f"an op needs exactly one of set, replace, mergeArgs, delete (got {given or 'none'})")
+            raise ValueError(f"an op needs exactly one of {', '.join(kinds)}, delete (got {given or 'none'})")
         return self
 
 
@@ -110,6 +111,12 @@ class Fact(_M):
     default: int
     target: Target
     path: str
+    # Some parts of a chart exist only behind a flag (redis sentinel, exporter sidecars): nothing
+    # numeric in the render says so, and the values path only has the flag itself.
+    count: bool = Field(
+        False,
+        description="Function path: how many matching objects have path; values path: a true/false flag counts 1/0.",
+    )
 
 
 class Condition(_M):

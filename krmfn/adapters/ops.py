@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import copy
 import re
-import shlex
 from typing import Any
 
 from krmfn.adapters.model import Op
-from krmfn.sdk import paths
+from krmfn.sdk import paths, yaml12
 
 
 def expand(value: Any, env: dict[str, Any]) -> Any:
@@ -30,11 +29,16 @@ def merge_args(current: str, extra: str) -> str:
     A flag's group is the flag and the words after it up to the next flag; `-kernel inetrc X`
     and `-kernel other Y` are different groups (keyed by flag and first word), so Erlang's
     repeated `-kernel` settings are kept apart.
+
+    Words are split on white space and kept verbatim: these strings reach the program through an
+    unquoted shell expansion (`erl ... ${RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS}`, bitnami's
+    `read -r -a` of *_EXTRA_FLAGS), which splits words but removes no quotes, so quotes belong
+    to the argument (`-kernel inetrc '/path'` hands erl the quoted atom it needs).
     """
 
     def groups(text: str) -> list[list[str]]:
         out: list[list[str]] = []
-        for word in shlex.split(text):
+        for word in text.split():
             if word.startswith(("-", "+")) or not out:
                 out.append([word])
             else:
@@ -51,7 +55,15 @@ def merge_args(current: str, extra: str) -> str:
             merged.append(g)
         else:
             merged[idx] = g
-    return " ".join(shlex.join(g) for g in merged)
+    return " ".join(" ".join(g) for g in merged)
+
+
+def merge_yaml(base: Any, extra: dict) -> dict:
+    """`extra` deep-merged over `base`, the way Helm merges values and yq's `*` merges files."""
+    out = dict(base) if isinstance(base, dict) else {}
+    for k, v in extra.items():
+        out[k] = merge_yaml(out.get(k), v) if isinstance(v, dict) else v
+    return out
 
 
 def apply(doc: dict, op: Op, env: dict[str, Any]) -> bool:
@@ -62,6 +74,16 @@ def apply(doc: dict, op: Op, env: dict[str, Any]) -> bool:
         return paths.delete(doc, path)
     if op.set is not None:
         after = expand(op.set, env)
+    elif op.append is not None:
+        after = list(before) if isinstance(before, list) else []
+        after += [item for item in expand(op.append, env) if item not in after]
+    elif op.mergeYaml is not None:
+        text = before if isinstance(before, str) else expand(op.default, env)
+        current = yaml12.load(text) if text else {}
+        merged = merge_yaml(current, expand(op.mergeYaml, env))
+        if merged == current:
+            return False
+        after = yaml12.dump(merged)
     else:
         text = before if isinstance(before, str) else expand(op.default, env)
         if text is None:
