@@ -199,11 +199,11 @@ def apply(objs: list[dict], plan: IPv6Plan, adapters: list[Adapter], components:
         adapter = next((a for a in adapters if a.supports(inst.chart, inst.version)), None)
         if adapter is None:
             continue
-        chosen = _chosen(adapter, inst, components)
-        if chosen is None:
+        entry = chosen(adapter, inst, components)
+        if entry is None:
             continue
         try:
-            opts = resolve_options(adapter, chosen.get("options"))
+            opts = resolve_options(adapter, entry.get("options"))
         except OptionError as e:
             out.results.append(Result(str(e), ERROR, path="spec.components"))
             continue
@@ -223,7 +223,7 @@ def apply(objs: list[dict], plan: IPv6Plan, adapters: list[Adapter], components:
     return out
 
 
-def _chosen(adapter: Adapter, inst: Instance, components: list[dict] | None) -> dict | None:
+def chosen(adapter: Adapter, inst: Instance, components: list[dict] | None) -> dict | None:
     """The plan's entry for this instance: every detected adapter by default, or only those listed."""
     if components is None:
         return {}

@@ -1,0 +1,1 @@
+"""GitOps delivery: values sinks, the Kyverno twin, CoreDNS and NetworkPolicy helpers, and their examples."""
