@@ -17,7 +17,7 @@ from krmfn.sdk import yaml12
 
 ROOT = Path(__file__).resolve().parent.parent
 CHARTS = Path(os.environ.get("KRMFN_SHARED", ROOT.parent / "shared")) / "charts"
-HELM = ROOT / "bin" / "helm"
+HELM = Path(os.environ.get("KRMFN_HELM", ROOT / "bin" / "helm"))  # overridable to test its absence
 CACHE = ROOT / ".cache" / "renders"
 RELEASE = "rel"
 NAMESPACE = "default"
@@ -57,7 +57,7 @@ class Case:
         return f"{self.archive}-{self.variant}"
 
 
-def _repeatable(archive: str) -> dict:
+def repeatable(archive: str) -> dict:
     chart, version = archive.rsplit("-", 1)
     key = f"mysql-{8 if version.startswith('8') else 6}" if chart == "mysql" else chart
     return _REPEATABLE.get(key, {})
@@ -94,9 +94,9 @@ def cases() -> list[Case]:
     """Every archive's default render and its cluster-mode renders."""
     out = []
     for archive in archives():
-        out.append(Case(archive, "default", _repeatable(archive)))
+        out.append(Case(archive, "default", repeatable(archive)))
         for variant, values in _CLUSTER.get(archive, {}).items():
-            out.append(Case(archive, variant, merge(_repeatable(archive), values)))
+            out.append(Case(archive, variant, merge(repeatable(archive), values)))
     return out
 
 
@@ -111,12 +111,12 @@ def _helm_version() -> str:
     return subprocess.run([HELM, "version", "--short"], capture_output=True, text=True, check=True).stdout.strip()
 
 
-def render_text(archive: str, values: dict | None = None) -> str:
-    """`helm template rel ARCHIVE -f VALUES` as text."""
+def render_text(archive: str, values: dict | None = None, sets: tuple[str, ...] = ()) -> str:
+    """`helm template rel ARCHIVE -f VALUES [--set KEY=VALUE ...]` as text."""
     values = values or {}
     tgz = CHARTS / f"{archive}.tgz"
     key = hashlib.sha256(
-        tgz.read_bytes() + json.dumps(values, sort_keys=True).encode() + _helm_version().encode()
+        tgz.read_bytes() + json.dumps([values, sets], sort_keys=True).encode() + _helm_version().encode()
     ).hexdigest()[:24]
     cached = CACHE / f"{archive}-{key}.yaml"
     if cached.exists():
@@ -125,7 +125,8 @@ def render_text(archive: str, values: dict | None = None) -> str:
     values_file = CACHE / f"{archive}-{key}.values.json"
     values_file.write_text(json.dumps(values))
     proc = subprocess.run(
-        [HELM, "template", RELEASE, tgz, "--namespace", NAMESPACE, "-f", values_file],
+        [HELM, "template", RELEASE, tgz, "--namespace", NAMESPACE, "-f", values_file,
+         *(arg for kv in sets for arg in ("--set", kv))],
         capture_output=True, text=True,
     )
     if proc.returncode:
@@ -136,8 +137,8 @@ def render_text(archive: str, values: dict | None = None) -> str:
     return proc.stdout
 
 
-def render(archive: str, values: dict | None = None) -> list[dict]:
-    return [d for d in yaml12.load_all(render_text(archive, values)) if isinstance(d, dict)]
+def render(archive: str, values: dict | None = None, sets: tuple[str, ...] = ()) -> list[dict]:
+    return [d for d in yaml12.load_all(render_text(archive, values, sets)) if isinstance(d, dict)]
 
 
 def resource_list(items: list[dict], function_config: dict) -> dict:

@@ -4,7 +4,8 @@ from collections import Counter
 
 import pytest
 
-from audit_support import ALL_PLANS, CHART_VALUES, chart, hits
+from audit_support import ALL_PLANS, chart, hits
+from tests import charts
 from krmfn.sdk import objects
 
 # Default values (plus FACTS.md §4's fixed passwords), the default IPv6 single-stack plan:
@@ -65,9 +66,7 @@ DUAL_STACK = {
 
 
 def test_every_archive_is_pinned():
-    from audit_support import CHARTS
-
-    assert sorted(p.name.removesuffix(".tgz") for p in CHARTS.glob("*.tgz")) == sorted(IPV6_ONLY) == sorted(CHART_VALUES)
+    assert charts.archives() == sorted(IPV6_ONLY)
 
 
 @pytest.mark.parametrize("name", sorted(IPV6_ONLY))
@@ -93,8 +92,8 @@ def test_missing_helm_fails_loudly(tmp_path):
     import sys
     from pathlib import Path
 
-    code = "import audit_support; audit_support.render('zookeeper-7.5.4')"
-    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent, capture_output=True, text=True,
+    code = "from tests import charts; charts.render_text('zookeeper-7.5.4', {'missing-helm-test': 1})"
+    done = subprocess.run([sys.executable, "-c", code], cwd=charts.ROOT, capture_output=True, text=True,
                           env={**__import__("os").environ, "KRMFN_HELM": str(tmp_path / "helm")}, timeout=60)
     assert done.returncode != 0
     assert f"{tmp_path / 'helm'} is missing" in done.stderr and "make bin/helm" in done.stderr

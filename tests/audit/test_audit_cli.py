@@ -8,7 +8,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from audit_support import ROOT
+from tests.charts import ROOT
 from krmfn.audit.cli import check
 from krmfn.commands import cli
 

@@ -133,7 +133,7 @@ def test_rules_pass_over_degenerate_objects(rule, obj):
 
 
 def test_docs_list_every_rule_with_its_severity():
-    from audit_support import ROOT
+    from tests.charts import ROOT
 
     text = (ROOT / "docs" / "audit.md").read_text()
     for rule in ALL:
