@@ -7,9 +7,9 @@ import sys
 def main() -> None:
     # The function path skips click entirely: it runs on every render, start-up is its cost.
     if len(sys.argv) == 1 and not sys.stdin.isatty():
-        from krmfn.function import run
+        from krmfn.function import run_stdin
 
-        sys.exit(run(sys.stdin.buffer.read()))
+        sys.exit(run_stdin())
     from krmfn.commands import cli
 
     cli(prog_name="krmfn")

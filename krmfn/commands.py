@@ -22,9 +22,9 @@ def cli(ctx: click.Context) -> None:
         if sys.stdin.isatty():
             click.echo(ctx.get_help())
             return
-        from krmfn.function import run
+        from krmfn.function import run_stdin
 
-        ctx.exit(run(sys.stdin.buffer.read()))
+        ctx.exit(run_stdin())
 
 
 @cli.command()

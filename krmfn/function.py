@@ -95,6 +95,14 @@ def apply_plan(rl: resourcelist.ResourceList, plan: plan_mod.IPv6Plan) -> None:
     rl.results.extend(audit.run(objs + outcome.created, plan, skip=_INJECTOR_REPORTS))
 
 
+def run_stdin() -> int:
+    """The function on this process's stdin and stdout."""
+    from krmfn.sdk.yaml12 import MAX_INPUT_BYTES
+
+    # One byte past the limit is enough for the size check to refuse an endless stream.
+    return run(sys.stdin.buffer.read(MAX_INPUT_BYTES + 1))
+
+
 def run(data: bytes, out=None, err=None) -> int:
     """The whole function: never raises, always writes what it can, returns the exit code."""
     out = out or sys.stdout

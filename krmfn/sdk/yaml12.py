@@ -218,7 +218,7 @@ def _has_alias(text: str) -> bool:
 
 def decode(data: bytes) -> str:
     if len(data) > MAX_INPUT_BYTES:
-        raise InputError(f"input is {len(data)} bytes, more than {MAX_INPUT_BYTES} (KRMFN_MAX_INPUT_BYTES)")
+        raise InputError(f"input is more than {MAX_INPUT_BYTES} bytes (KRMFN_MAX_INPUT_BYTES)")
     if b"\0" in data:
         raise InputError("input contains a NUL byte")
     try:

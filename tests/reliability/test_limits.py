@@ -7,10 +7,12 @@ input that slipped past one could not finish within run_cli's timeout.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import pytest
 
-from .conftest import identity, plan, read11, resource_list, run_cli
+from .conftest import KRMFN, identity, plan, read11, resource_list, run_cli
 
 HEAD = b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
 WITH_PLAN = HEAD.replace(
@@ -56,12 +58,25 @@ def test_default_depth_reads_and_writes_back():
     assert json.dumps(run.doc["items"]).count("[") == 500 - 1
 
 
+def test_an_endless_stdin_is_refused_at_the_limit():
+    # The function reads one byte past the limit and stops, whatever is still coming.
+    proc = subprocess.Popen([KRMFN], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "KRMFN_MAX_INPUT_BYTES": "100000"})
+    try:
+        while proc.poll() is None:
+            proc.stdin.write(b"a: b\n" * 1000)
+    except BrokenPipeError:
+        pass
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and b"input is more than 100000 bytes" in err
+
+
 def test_size_limit_is_exact_and_configurable():
     blob = "x" * 2_000_000  # a huge string: under the default limit it just passes through
     item = "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: blob}\n  data:\n    blob: " + blob + "\n"
     data = WITH_PLAN + item.encode()
     assert refused(run_cli(data, {"KRMFN_MAX_INPUT_BYTES": str(len(data) - 1)}),
-                   f"input is {len(data)} bytes, more than {len(data) - 1} (KRMFN_MAX_INPUT_BYTES)")
+                   f"input is more than {len(data) - 1} bytes (KRMFN_MAX_INPUT_BYTES)")
     for env in ({"KRMFN_MAX_INPUT_BYTES": str(len(data))}, None):
         run = run_cli(data, env)
         assert run.rc == 0, run.err
