@@ -1,0 +1,88 @@
+"""The plan narrows and extends the catalog: spec.components and inline spec.adapters."""
+import copy
+
+from krmfn.sdk import objects
+from tests import charts
+from tests.chartrun import run_function
+
+MYSQL = "mysql-8.8.18"
+RABBIT = "rabbitmq-8.24.12"
+
+
+def relabel(objs: list[dict], release: str) -> list[dict]:
+    """The same chart rendered as another release (names and instance labels)."""
+    out = copy.deepcopy(objs)
+    for o in out:
+        o["metadata"]["name"] = o["metadata"]["name"].replace("rel-", f"{release}-", 1)
+        o["metadata"]["labels"]["app.kubernetes.io/instance"] = release
+    return out
+
+
+def my_cnf(items, name):
+    return next(o for o in items if o["kind"] == "ConfigMap" and objects.name(o) == name)["data"]["my.cnf"]
+
+
+def adapter_infos(output):
+    return [r["message"] for r in output["results"] if " adapter on release " in r["message"]]
+
+
+def test_components_narrow_to_listed_adapters_and_releases():
+    mysql = charts.render(MYSQL, charts.repeatable(MYSQL))
+    items = mysql + relabel(mysql, "other") + charts.render(RABBIT, charts.repeatable(RABBIT))
+    plan = charts.plan("ipv6", components=[{"adapter": "mysql", "release": "other"}])
+    rc, out, _ = run_function(items, plan)
+    # The audit still reports what the unlisted instances leave unfixed, as errors.
+    assert rc == 1
+    assert [m.split(":")[0] for m in adapter_infos(out)] == ["mysql adapter on release other (mysql 8.8.18, ipv6)"]
+    assert "bind-address=*" in my_cnf(out["items"], "other-mysql")
+    assert "bind-address=0.0.0.0" in my_cnf(out["items"], "rel-mysql")
+    rabbit = next(o for o in out["items"] if objects.name(o) == "rel-rabbitmq" and o["kind"] == "StatefulSet")
+    env = {e["name"] for e in rabbit["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert "RABBITMQ_CTL_ERL_ARGS" not in env
+
+
+def test_adapter_options_are_validated():
+    plan = charts.plan("ipv6", components=[{"adapter": "rabbitmq", "options": {"clustering": "carrier-pigeon"}}])
+    rc, out, stderr = run_function(charts.render(RABBIT, charts.repeatable(RABBIT)), plan)
+    assert rc == 1
+    assert any("clustering" in r["message"] and r["severity"] == "error" for r in out["results"])
+    assert "Traceback" not in stderr
+
+
+MEMCACHED = {
+    "apiVersion": "apps/v1", "kind": "Deployment",
+    "metadata": {"name": "cache-memcached", "labels": {"helm.sh/chart": "memcached-6.0.0", "app.kubernetes.io/instance": "cache"}},
+    "spec": {"template": {"spec": {"containers": [{"name": "memcached", "args": ["-l", "0.0.0.0"]}]}}},
+}
+INLINE = {
+    "apiVersion": "krmfn.dev/v1alpha1", "kind": "Adapter", "metadata": {"name": "memcached"},
+    "spec": {
+        "summary": "memcached listens on both families",
+        "charts": [{"name": "memcached", "versions": "6.x"}],
+        "changes": [{
+            "id": "listen-any",
+            "why": "-l 0.0.0.0 is IPv4 only",
+            "patches": [{"target": {"kind": "Deployment"}, "ops": [
+                {"path": "spec.template.spec.containers[name=memcached].args[1]", "set": "::"}]}],
+            "checks": [{"target": {"kind": "Deployment"}, "path": "spec.template.spec.containers[name=memcached].args[1]",
+                        "equals": "::"}],
+        }],
+    },
+}
+
+
+def test_inline_adapters_add_a_component_without_code():
+    rc, out, _ = run_function([copy.deepcopy(MEMCACHED)], charts.plan("ipv6", adapters=[INLINE]))
+    assert rc == 0, out["results"]
+    assert out["items"][0]["spec"]["template"]["spec"]["containers"][0]["args"] == ["-l", "::"]
+    assert adapter_infos(out)[0].startswith("memcached adapter on release cache (memcached 6.0.0, ipv6)")
+
+
+def test_an_invalid_inline_adapter_is_an_error_naming_the_field():
+    broken = copy.deepcopy(INLINE)
+    broken["spec"]["charts"][0]["versions"] = "not a range"
+    rc, out, _ = run_function([copy.deepcopy(MEMCACHED)], charts.plan("ipv6", adapters=[broken]))
+    assert rc == 1
+    [error] = [r for r in out["results"] if r["severity"] == "error"]
+    assert error["field"]["path"] == "spec.adapters[0].spec.charts[0].versions" and "not a version range" in error["message"]
+    assert out["items"] == [MEMCACHED]
