@@ -1,7 +1,7 @@
 """Argo CD Application (argoproj.io/v1alpha1): values in each Helm source's helm.valuesObject."""
 from __future__ import annotations
 
-from krmfn.sdk import objects, paths
+from krmfn.sdk import objects
 from krmfn.sdk.results import INFO, WARNING, Result
 from krmfn.values_sinks.sink import Sink, exact, unknown_version
 

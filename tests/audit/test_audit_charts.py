@@ -90,7 +90,6 @@ def test_ipv4_only_plans_find_nothing(name):
 def test_missing_helm_fails_loudly(tmp_path):
     import subprocess
     import sys
-    from pathlib import Path
 
     code = "from tests import charts; charts.render_text('zookeeper-7.5.4', {'missing-helm-test': 1})"
     done = subprocess.run([sys.executable, "-c", code], cwd=charts.ROOT, capture_output=True, text=True,

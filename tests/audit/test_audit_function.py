@@ -5,7 +5,6 @@ and the audit is the Service injector's work alone.
 """
 import io
 
-import pytest
 
 from audit_support import configmap
 from krmfn import audit, function

@@ -6,7 +6,7 @@ import pytest
 from krmfn import plan as plan_mod
 from krmfn.adapters import catalog, engine
 from krmfn.sdk import paths, yaml12
-from tests import charts
+from tests import chartrun, charts
 from tests.chartrun import run_function
 
 ARCHIVE = "elasticsearch-17.5.7"
@@ -32,10 +32,8 @@ def function_path(mode: str, user: dict) -> list[dict]:
 
 
 def values_path(mode: str, user: dict) -> list[dict]:
-    overlay = engine.values_overlay(ADAPTER, VERSION, plan(mode), charts.RELEASE, charts.NAMESPACE, None, user)
-    rendered = charts.render(ARCHIVE, charts.merge(user, overlay))
-    changes, env = engine.values_changes(ADAPTER, VERSION, plan(mode), charts.RELEASE, charts.NAMESPACE, None, user)
-    assert not engine.run_checks(ADAPTER, changes, rendered, env, "values")
+    _, rendered, failures = chartrun.values_path(ARCHIVE, mode, user)
+    assert not failures, failures
     return rendered
 
 

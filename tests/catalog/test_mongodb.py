@@ -5,7 +5,7 @@ import pytest
 
 from krmfn import plan as plan_mod
 from krmfn.adapters import catalog, engine
-from tests import charts
+from tests import chartrun, charts
 from tests.chartrun import run_function
 
 ARCHIVE = "mongodb-10.30.12"
@@ -25,10 +25,8 @@ def plan(mode: str):
 
 
 def values_path(mode: str, user: dict) -> list[dict]:
-    overlay = engine.values_overlay(ADAPTER, VERSION, plan(mode), charts.RELEASE, charts.NAMESPACE, None, user)
-    rendered = charts.render(ARCHIVE, charts.merge(user, overlay))
-    changes, env = engine.values_changes(ADAPTER, VERSION, plan(mode), charts.RELEASE, charts.NAMESPACE, None, user)
-    assert not engine.run_checks(ADAPTER, changes, rendered, env, "values")
+    _, rendered, failures = chartrun.values_path(ARCHIVE, mode, user)
+    assert not failures, failures
     return rendered
 
 

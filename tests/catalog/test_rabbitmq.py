@@ -8,7 +8,7 @@ import pytest
 from krmfn import plan as plan_mod
 from krmfn.adapters import catalog, engine
 from krmfn.sdk import paths, yaml12
-from tests import charts
+from tests import chartrun, charts
 from tests.chartrun import run_function
 
 ARCHIVE = "rabbitmq-8.24.12"
@@ -44,11 +44,8 @@ def rabbitmq_conf(objs: list[dict]) -> str:
 
 
 def values_path(mode: str, user: dict, options: dict | None = None) -> list[dict]:
-    overlay = engine.values_overlay(ADAPTER, VERSION, plan(mode), charts.RELEASE, charts.NAMESPACE, options, user)
-    rendered = charts.render(ARCHIVE, charts.merge(user, overlay))
-    changes, env = engine.values_changes(ADAPTER, VERSION, plan(mode), charts.RELEASE, charts.NAMESPACE, options, user)
-    failures = engine.run_checks(ADAPTER, changes, rendered, env, "values")
-    assert not failures, [f.message for f in failures]
+    _, rendered, failures = chartrun.values_path(ARCHIVE, mode, user, options)
+    assert not failures, failures
     return rendered
 
 
@@ -218,8 +215,5 @@ def test_checks_fail_on_the_unpatched_render():
 
 def test_a_second_definition_from_the_users_extra_env_vars_is_reported():
     user = charts.merge(CLUSTER, {"extraEnvVars": [{"name": "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", "value": "+sbwt none"}]})
-    overlay = engine.values_overlay(ADAPTER, VERSION, plan("ipv6"), charts.RELEASE, charts.NAMESPACE, None, user)
-    rendered = charts.render(ARCHIVE, charts.merge(user, overlay))
-    changes, env = engine.values_changes(ADAPTER, VERSION, plan("ipv6"), charts.RELEASE, charts.NAMESPACE, None, user)
-    failures = [f.message for f in engine.run_checks(ADAPTER, changes, rendered, env, "values")]
+    _, _, failures = chartrun.values_path(ARCHIVE, "ipv6", user)
     assert len(failures) == 1 and "containers[name=rabbitmq].env matches" in failures[0], failures

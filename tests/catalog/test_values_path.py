@@ -1,10 +1,9 @@
 """The values path: `helm template` with krmfn's overlay renders manifests that pass the adapter's checks."""
 import pytest
 
-from krmfn import plan as plan_mod
-from krmfn.adapters import catalog, engine
 from krmfn.sdk import diff, objects, yaml12
 from tests import charts
+from tests.chartrun import values_path
 
 CASES = charts.cases()
 MODES = ["ipv6", "dual-ipv4", "dual-ipv6"]
@@ -13,16 +12,8 @@ MODES = ["ipv6", "dual-ipv4", "dual-ipv6"]
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_values_overlay_passes_checks(case, mode, yaml_snapshot):
-    plan = plan_mod.from_dict(charts.plan(mode))
-    adapter = catalog.for_chart(case.chart, case.version)
-    assert adapter is not None, f"no adapter covers {case.chart} {case.version}"
-
-    overlay = engine.values_overlay(adapter, case.version, plan, charts.RELEASE, charts.NAMESPACE, None, case.values)
-    rendered = charts.render(case.archive, charts.merge(case.values, overlay))
-
-    changes, env = engine.values_changes(adapter, case.version, plan, charts.RELEASE, charts.NAMESPACE, None, case.values)
-    failures = engine.run_checks(adapter, changes, rendered, env, "values")
-    assert not failures, [f.message for f in failures]
+    overlay, rendered, failures = values_path(case.archive, mode, case.values)
+    assert not failures, failures
 
     changed, created = diff.changes(charts.render(case.archive, case.values), rendered)
     account = {

@@ -3,7 +3,7 @@ import pytest
 
 from krmfn import plan as plan_mod
 from krmfn.adapters import catalog, engine
-from tests import charts
+from tests import chartrun, charts
 from tests.chartrun import run_function
 
 ADAPTER = catalog.by_name("zookeeper")
@@ -37,10 +37,8 @@ def function(values: dict, mode: str) -> dict:
 
 
 def values_render(user: dict, mode: str) -> tuple[dict, list[dict]]:
-    overlay = engine.values_overlay(ADAPTER, VERSION, plan(mode), charts.RELEASE, charts.NAMESPACE, None, user)
-    rendered = charts.render(ARCHIVE, charts.merge(user, overlay))
-    changes, env = engine.values_changes(ADAPTER, VERSION, plan(mode), charts.RELEASE, charts.NAMESPACE, None, user)
-    assert not engine.run_checks(ADAPTER, changes, rendered, env, "values")
+    overlay, rendered, failures = chartrun.values_path(ARCHIVE, mode, user)
+    assert not failures, failures
     return overlay, rendered
 
 
