@@ -122,3 +122,9 @@ demo: venv
 clean:
 	-podman rmi $(IMAGE)
 	rm -rf $(VENV) bin $(CACHE) build dist *.egg-info
+
+# krmfn against the floor (bench/README.md); BENCH_RUNS=N changes the runs. Its kustomize
+# row needs `make image` and is printed as skipped without it.
+.PHONY: bench
+bench: venv bin/helm
+	$(VENV)/bin/python bench/run.py

@@ -1,8 +1,10 @@
 """Function mode: one ResourceList in, the same objects out with the plan applied, and results."""
 from __future__ import annotations
 
+import gc
 import sys
 import traceback
+from contextlib import contextmanager
 
 from krmfn import plan as plan_mod
 from krmfn import services
@@ -103,8 +105,31 @@ def run_stdin() -> int:
     return run(sys.stdin.buffer.read(MAX_INPUT_BYTES + 1))
 
 
+@contextmanager
+def _no_full_gc():
+    """No full (oldest-generation) GC pass while the function runs; thresholds restored after.
+
+    A ResourceList is read into millions of dicts, lists and PyYAML nodes that all live until
+    the output is written. CPython runs a full pass each time that heap grows by a quarter, and
+    each pass walks all of it: on `make bench`'s 10,000 objects, 18 passes took 10 s of a 21 s
+    run and freed nothing. Young passes go on as before, so short-lived cycles are still
+    collected and peak memory does not move.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(before[0], before[1], 1_000_000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def run(data: bytes, out=None, err=None) -> int:
     """The whole function: never raises, always writes what it can, returns the exit code."""
+    with _no_full_gc():
+        return _run(data, out, err)
+
+
+def _run(data: bytes, out=None, err=None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
     try:
