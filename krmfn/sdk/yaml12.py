@@ -23,21 +23,21 @@ MAX_INPUT_BYTES = int(os.environ.get("KRMFN_MAX_INPUT_BYTES", 256 * 1024 * 1024)
 MAX_NODES = int(os.environ.get("KRMFN_MAX_NODES", 20_000_000))
 MAX_DEPTH = int(os.environ.get("KRMFN_MAX_DEPTH", 500))
 
-# Composing, representing and serializing recurse up to three Python frames per level of
-# nesting: any document within MAX_DEPTH must read and write without a RecursionError.
+# Writing recurses one Python frame per level of nesting, and so do the transforms that walk
+# objects: any document within MAX_DEPTH must go through without a RecursionError.
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000 + 4 * MAX_DEPTH))
 
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-_STR = "tag:yaml.org,2002:str"
-_MERGE = "tag:yaml.org,2002:merge"
+INT = "tag:yaml.org,2002:int"
+FLOAT = "tag:yaml.org,2002:float"
+STR = "tag:yaml.org,2002:str"
+MERGE = "tag:yaml.org,2002:merge"
 
 # The YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
 _CORE_12 = [
     ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    (_INT, r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    (INT, r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
     (
-        _FLOAT,
+        FLOAT,
         r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
         "-+0123456789.",
@@ -45,7 +45,7 @@ _CORE_12 = [
     # '' is the key PyYAML looks up for an empty plain scalar (`volumes:` with nothing after it).
     ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
     # Merge keys are not in the 1.2 core schema, but go-yaml v3 (kustomize, kpt) honours them.
-    (_MERGE, r"^(?:<<)$", "<"),
+    (MERGE, r"^(?:<<)$", "<"),
 ]
 
 # Plain scalars that some 1.1 reader (PyYAML, go-yaml v2 in sigs.k8s.io/yaml) would not read
@@ -53,20 +53,20 @@ _CORE_12 = [
 _EXTRA_11 = [("tag:yaml.org,2002:bool", r"^(?:y|Y|n|N)$", "yYnN")]
 
 
-class _Resolver12(yaml.resolver.Resolver):
+class RESOLVE_12(yaml.resolver.Resolver):  # noqa: N801 - a table, named like one
     yaml_implicit_resolvers: dict = {}
 
 
-class _ResolverUnion(yaml.resolver.Resolver):
+class RESOLVE_UNION(yaml.resolver.Resolver):  # noqa: N801 - a table, named like one
     """Says 'not a string' whenever a 1.1 or a 1.2 reader would: used only to decide quoting."""
 
     yaml_implicit_resolvers = {k: list(v) for k, v in yaml.resolver.Resolver.yaml_implicit_resolvers.items()}
 
 
 for _tag, _rx, _first in _CORE_12:
-    _Resolver12.add_implicit_resolver(_tag, re.compile(_rx), list(_first))
+    RESOLVE_12.add_implicit_resolver(_tag, re.compile(_rx), list(_first))
 for _tag, _rx, _first in _CORE_12 + _EXTRA_11:
-    _ResolverUnion.add_implicit_resolver(_tag, re.compile(_rx), list(_first))
+    RESOLVE_UNION.add_implicit_resolver(_tag, re.compile(_rx), list(_first))
 
 
 class Int(int):
@@ -81,139 +81,49 @@ class Float(float):
     text: str
 
 
-class _Constructor(yaml.constructor.SafeConstructor):
-    def construct_yaml_int(self, node):
-        text = node.value
-        body = text.lstrip("+-")
-        sign = -1 if text.startswith("-") else 1
-        try:
-            if body.startswith("0o"):
-                value = sign * int(body[2:], 8)
-            elif body.startswith("0x"):
-                value = sign * int(body[2:], 16)
-            else:
-                value = int(text)
-            if str(value) == text:
-                return value
-        except ValueError:
-            # Python refuses decimal conversions past sys.get_int_max_str_digits() (4300).
-            raise InputError(f"integer at line {node.start_mark.line + 1} has too many digits") from None
-        out = Int(value)
-        out.text = text
-        return out
-
-    def construct_yaml_float(self, node):
-        text = node.value
-        low = text.lower()
-        if low.endswith(".inf"):
-            value = float("-inf") if low.startswith("-") else float("inf")
-        elif low == ".nan":
-            value = float("nan")
+def integer(text: str, line: int) -> int:
+    """A YAML 1.2 int; an Int keeping its text when that is not the decimal repr (0777, 0x1F, +5)."""
+    body = text.lstrip("+-")
+    sign = -1 if text.startswith("-") else 1
+    try:
+        if body.startswith("0o"):
+            value = sign * int(body[2:], 8)
+        elif body.startswith("0x"):
+            value = sign * int(body[2:], 16)
         else:
+            value = int(text)
+    except ValueError:
+        if body.isdigit():
+            # Python refuses decimal conversions past sys.get_int_max_str_digits() (4300).
+            raise InputError(f"integer at line {line} has too many digits") from None
+        raise InputError(f"{text[:40]!r} at line {line} is not an integer") from None  # an explicit !!int
+
+    if str(value) == text:
+        return value
+    out = Int(value)
+    out.text = text
+    return out
+
+
+def floating(text: str) -> float:
+    """A YAML 1.2 float, keeping the text it was written in."""
+    low = text.lower()
+    if low.endswith(".inf"):
+        value = float("-inf") if low.startswith("-") else float("inf")
+    elif low == ".nan":
+        value = float("nan")
+    else:
+        try:
             value = float(text)
-        out = Float(value)
-        out.text = text
-        return out
-
-    def construct_mapping(self, node, deep=False):
-        # Keys are compared as the map will hold them: 1, 0x1, 1.0 and true are one Python key,
-        # and a map that silently kept only the last of them would lose the others.
-        seen: dict = {}
-        for key_node, _ in node.value:
-            if key_node.tag == _MERGE or not isinstance(key_node, yaml.ScalarNode):
-                continue
-            key = self.construct_object(key_node)
-            first = seen.setdefault(key, key_node)
-            if first is not key_node:
-                same = ""
-                if first.value != key_node.value:
-                    same = f" (the same key as {first.value!r} at line {first.start_mark.line + 1})"
-                raise InputError(
-                    f"duplicate key {key_node.value!r} at line {key_node.start_mark.line + 1}, "
-                    f"column {key_node.start_mark.column + 1}{same}"
-                )
-        return super().construct_mapping(node, deep=deep)
-
-    def construct_undefined(self, node):
-        raise InputError(
-            f"unsupported tag {node.tag!r} at line {node.start_mark.line + 1}: "
-            "only plain YAML (maps, lists, strings, numbers, booleans, null) is accepted"
-        )
+        except ValueError:
+            raise InputError(f"{text[:40]!r} is not a float") from None
+    out = Float(value)
+    out.text = text
+    return out
 
 
-_Constructor.add_constructor(_INT, _Constructor.construct_yaml_int)
-_Constructor.add_constructor(_FLOAT, _Constructor.construct_yaml_float)
-# `<<` merges only as a key (flatten_mapping takes those out first); anywhere else it is text.
-_Constructor.add_constructor(_MERGE, _Constructor.construct_yaml_str)
-# 1.1-only types are never resolved implicitly here; explicit tags for them are refused too,
-# so that a timestamp or a set cannot sneak in as a non-JSON value.
-for _tag in ("timestamp", "set", "omap", "pairs", "binary", "value"):
-    _Constructor.yaml_constructors.pop(f"tag:yaml.org,2002:{_tag}", None)
-_Constructor.add_constructor(None, _Constructor.construct_undefined)
-
-
-class _Loader(yaml.composer.Composer, yaml._yaml.CParser, _Constructor, _Resolver12):
-    """libyaml's parser with PyYAML's Python composer on top.
-
-    libyaml's own composer, as compiled into PyYAML, recurses in C and crashes the process on
-    deep nesting, flow (``[[[``) or block (``- - -``) alike; the Python one can count levels
-    and stop at MAX_DEPTH. It is no slower: resolving each scalar's tag dominates either way.
-    """
-
-    def __init__(self, stream):
-        yaml._yaml.CParser.__init__(self, stream)
-        yaml.composer.Composer.__init__(self)
-        _Constructor.__init__(self)
-        _Resolver12.__init__(self)
-        self.depth = 0
-
-    def compose_node(self, parent, index):
-        # CParser.check_event compares exact classes: CollectionStartEvent would never match.
-        nested = self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent)
-        if nested:
-            self.depth += 1
-            if self.depth > MAX_DEPTH:
-                raise _too_deep()
-        node = super().compose_node(parent, index)
-        if nested:
-            self.depth -= 1
-        return node
-
-
-def _too_deep() -> InputError:
+def too_deep() -> InputError:
     return InputError(f"input nests deeper than {MAX_DEPTH} levels (KRMFN_MAX_DEPTH)")
-
-
-def _check_expansion(node) -> None:
-    """Refuse alias bombs: count the nodes the document would have once aliases are expanded."""
-    sizes: dict[int, int] = {}
-    active: set[int] = set()
-
-    def size(n) -> int:
-        key = id(n)
-        if key in sizes:
-            return sizes[key]
-        if key in active:
-            raise InputError("recursive alias: a node contains an alias to itself")
-        active.add(key)
-        total = 1
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                total += size(k) + size(v)
-        elif isinstance(n, yaml.SequenceNode):
-            for v in n.value:
-                total += size(v)
-        active.discard(key)
-        sizes[key] = total
-        if total > MAX_NODES:
-            raise InputError(f"input expands to more than {MAX_NODES} nodes (alias bomb?) (KRMFN_MAX_NODES)")
-        return total
-
-    size(node)
-
-
-def _has_alias(text: str) -> bool:
-    return "*" in text and "&" in text
 
 
 def decode(data: bytes) -> str:
@@ -229,21 +139,12 @@ def decode(data: bytes) -> str:
 
 def load_all(text: str) -> list:
     """Every document of a YAML stream, as plain Python values under the 1.2 core schema."""
-    loader = _Loader(text)
-    docs = []
+    from krmfn.sdk import yaml_events
+
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            if _has_alias(text):
-                _check_expansion(node)
-            docs.append(loader.construct_document(node))
+        return yaml_events.load_all(text)
     except yaml.YAMLError as e:
         raise InputError(f"malformed YAML: {_one_line(e)}") from None
-    except RecursionError:
-        raise InputError(f"input nests too deeply (KRMFN_MAX_DEPTH is {MAX_DEPTH})") from None
-    finally:
-        loader.dispose()
-    return docs
 
 
 def load(text: str):
@@ -266,7 +167,7 @@ def load_json(text: str):
         for m in _BRACKET.finditer(_JSON_STRING.sub("", text)):
             depth += 1 if m.group() in "[{" else -1
             if depth > MAX_DEPTH:
-                raise _too_deep()
+                raise too_deep()
     try:
         doc = json.loads(text, object_pairs_hook=_json_map, parse_float=_json_float, parse_constant=_json_constant)
     except json.JSONDecodeError:
@@ -306,44 +207,16 @@ def _one_line(e: Exception) -> str:
     return " ".join(str(e).replace(' in "<unicode string>"', "").split())
 
 
-class _Dumper(yaml._yaml.CEmitter, yaml.serializer.Serializer, yaml.representer.SafeRepresenter, _ResolverUnion):
-    def __init__(self, stream, **kw):
-        yaml._yaml.CEmitter.__init__(
-            self, stream, canonical=None, indent=None, width=kw.get("width"), allow_unicode=True,
-            line_break=None, encoding=None, explicit_start=kw.get("explicit_start"),
-            explicit_end=None, version=None, tags=None,
-        )
-        yaml.representer.SafeRepresenter.__init__(self, default_style=None, default_flow_style=False, sort_keys=False)
-        _ResolverUnion.__init__(self)
-
-    def ignore_aliases(self, data) -> bool:
-        # Anchors in a function's output surprise every reader; objects shared in memory are
-        # written out in full instead.
-        return True
-
-
-def _represent_str(dumper, value: str):
-    # Literal blocks keep config files readable in output and diffs; the emitter adds an
-    # indentation indicator for a leading space or break, and falls back to quotes where a
-    # block cannot carry the text (trailing spaces before a break).
-    return dumper.represent_scalar(_STR, value, style="|" if "\n" in value else None)
-
-
-def _represent_text(tag):
-    return lambda dumper, value: dumper.represent_scalar(tag, value.text)
-
-
-_Dumper.add_representer(str, _represent_str)
-_Dumper.add_representer(Int, _represent_text(_INT))
-_Dumper.add_representer(Float, _represent_text(_FLOAT))
-
-
 def dump(value, *, explicit_start: bool = False) -> str:
-    return yaml.dump(value, Dumper=_Dumper, width=1 << 30, explicit_start=explicit_start)
+    from krmfn.sdk import yaml_events
+
+    return yaml_events.dump_all([value], explicit_start)
 
 
 def dump_all(values) -> str:
-    return yaml.dump_all(values, Dumper=_Dumper, width=1 << 30, explicit_start=True)
+    from krmfn.sdk import yaml_events
+
+    return yaml_events.dump_all(list(values), True)
 
 
 def _json_default(value):
