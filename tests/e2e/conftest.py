@@ -73,20 +73,21 @@ def base_env() -> dict[str, str]:
     return env
 
 
+def _tool(name: str, env: dict[str, str]) -> str:
+    path = shutil.which(name, path=env["PATH"])
+    if path is None:
+        unavailable(f"{name} is not installed")
+    return path
+
+
 @pytest.fixture(scope="session")
 def kpt(base_env) -> str:
-    path = shutil.which("kpt", path=base_env["PATH"])
-    if path is None:
-        unavailable("kpt is not installed")
-    return path
+    return _tool("kpt", base_env)
 
 
 @pytest.fixture(scope="session")
 def kubectl(base_env) -> str:
-    path = shutil.which("kubectl", path=base_env["PATH"])
-    if path is None:
-        unavailable("kubectl is not installed")
-    return path
+    return _tool("kubectl", base_env)
 
 
 @pytest.fixture(scope="session")
