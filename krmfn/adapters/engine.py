@@ -209,10 +209,14 @@ def apply(objs: list[dict], plan: IPv6Plan, adapters: list[Adapter], components:
             continue
         env = environment(plan, inst.release, inst.namespace, inst.chart, adapter, opts, inst.version)
         changes = active_changes(adapter, inst.version, plan, opts, Facts(objects=inst.objects), env)
-        out.applied.append((adapter, inst, changes, env))
-        touched = 0
+        touched, proven = 0, []
         for change in changes:
-            touched += _apply_change(change, adapter, inst, env, out, existing)
+            count, complete = _apply_change(change, adapter, inst, env, out, existing)
+            touched += count
+            if complete:
+                proven.append(change)
+        # A change that found nothing to edit is already an error; its checks would only repeat it.
+        out.applied.append((adapter, inst, proven, env))
         out.results.append(
             Result(
                 f"{adapter.name} adapter on release {inst.release} ({inst.chart} {inst.version}, {plan.mode}): "
@@ -233,15 +237,19 @@ def chosen(adapter: Adapter, inst: Instance, components: list[dict] | None) -> d
     return None
 
 
-def _apply_change(change: Change, adapter: Adapter, inst: Instance, env: dict, out: Outcome, existing: set) -> int:
-    touched = 0
+def _apply_change(change: Change, adapter: Adapter, inst: Instance, env: dict, out: Outcome,
+                  existing: set) -> tuple[int, bool]:
+    """Apply one change to an instance: (fields changed, whether every required target was there)."""
+    touched, complete = 0, True
     for patch in change.patches:
         targets = select(inst.objects, patch.target, env)
         if not targets and patch.require:
+            complete = False
+            why = ops.expand(patch.missing, env) if patch.missing else "the chart may have changed shape"
             out.results.append(
                 Result(
                     f"{adapter.name}/{change.id}: no {patch.target.kind} matched {patch.target.model_dump(exclude_none=True)} "
-                    f"in release {inst.release}; the chart may have changed shape",
+                    f"in release {inst.release}; {' '.join(why.split())}",
                     ERROR, _first_workload(inst),
                 )
             )
@@ -264,7 +272,7 @@ def _apply_change(change: Change, adapter: Adapter, inst: Instance, env: dict, o
             touched += 1
     if change.warn:
         out.results.append(Result(f"{adapter.name}: {ops.expand(change.warn, env)}", WARNING, _first_workload(inst)))
-    return touched
+    return touched, complete
 
 
 # ---------------------------------------------------------------- checks

@@ -76,6 +76,9 @@ class Patch(_M):
     target: Target
     ops: list[Op]
     require: bool = Field(True, description="An instance without a matching object is an error.")
+    missing: str | None = Field(
+        None, description="What a missing target means for the user and what to do, said instead of the generic error."
+    )
 
 
 class Check(_M):

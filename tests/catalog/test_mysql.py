@@ -153,3 +153,12 @@ def test_function_path_rolls_every_mysql_pod_once(archive):
     assert rc == 0 and len(sets) == 2
     for sts in sets:
         assert sts["spec"]["template"]["metadata"]["annotations"]["krmfn.dev/mysql-bind-address"] == "*"
+
+
+def test_an_existing_configmap_is_one_clear_error_naming_the_fix():
+    user = charts.merge(charts.repeatable("mysql-8.8.18"), {"primary": {"existingConfigmap": "my-own-cnf"}})
+    rc, output, stderr = run_function(charts.render("mysql-8.8.18", user), charts.plan("ipv6"))
+    errors = [r["message"] for r in output["results"] if r["severity"] == "error"]
+    assert rc == 1 and len(errors) == 1, errors
+    assert "existingConfigmap" in errors[0] and "bind-address=*" in errors[0]
+    assert "Traceback" not in stderr
