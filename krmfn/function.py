@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from krmfn import plan as plan_mod
 from krmfn import services
-from krmfn.sdk import resourcelist
+from krmfn.sdk import objects, resourcelist
 from krmfn.sdk.errors import InputError
 from krmfn.sdk.results import ERROR, Result, has_errors
 
@@ -16,7 +16,6 @@ from krmfn.sdk.results import ERROR, Result, has_errors
 def _well_formed(rl: resourcelist.ResourceList) -> list[dict]:
     """The objects the transforms may touch; anything else is reported and passed through."""
     out = []
-    local = set(map(id, rl.items)) - set(map(id, rl.objects()))
     for index, item in enumerate(rl.items):
         if not isinstance(item, dict):
             rl.results.append(Result(f"items[{index}] is {type(item).__name__}, not an object: passed through untouched"))
@@ -29,7 +28,7 @@ def _well_formed(rl: resourcelist.ResourceList) -> list[dict]:
             Result(f"items[{index}] lacks {f} (a non-empty string): passed through untouched", ERROR, item, f)
             for f in missing
         )
-        if not missing and id(item) not in local:
+        if not missing and not objects.is_local_config(item):
             out.append(item)
     return out
 

@@ -97,7 +97,7 @@ def build(objs: list[dict], plan: "IPv6Plan", base: str | None = None) -> Overla
     out.files["kustomization.yaml"] = yaml12.dump(kustomization)
 
     adapters = catalog.with_inline(plan.spec.adapters)
-    for inst in instances(copy.deepcopy(objs)):
+    for inst in instances(objs):
         adapter = catalog.for_chart(inst.chart, inst.version, adapters)
         if adapter is None:
             continue

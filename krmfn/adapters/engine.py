@@ -10,7 +10,7 @@ import copy
 import re
 from dataclasses import dataclass, field
 
-from krmfn.adapters import ops
+from krmfn.adapters import ops, semver
 from krmfn.adapters.detect import Instance, instances
 from krmfn.adapters.model import Adapter, Change, Check, Condition, Target
 from krmfn.plan import IPv6Plan
@@ -87,8 +87,6 @@ class Facts:
 
 
 def holds(cond: Condition | None, adapter: Adapter, version: str, options: dict, facts: Facts, env: dict) -> bool:
-    from krmfn.adapters import semver
-
     if cond is None:
         return True
     if cond.versions and not semver.matches(version, cond.versions):

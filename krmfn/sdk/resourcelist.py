@@ -26,12 +26,6 @@ class ResourceList:
     def function_config(self) -> Any:
         return self.doc.get("functionConfig")
 
-    def objects(self):
-        """The items a function may change: maps, and not local-config (the fn-config is not an item)."""
-        from krmfn.sdk.objects import is_local_config
-
-        return [i for i in self.items if isinstance(i, dict) and not is_local_config(i)]
-
     def serialize(self) -> str:
         doc = dict(self.doc)
         doc["results"] = [r.to_dict() for r in self.results]
