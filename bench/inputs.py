@@ -85,7 +85,7 @@ def _render_text(case: charts.Case, release: str) -> str:
 
 def chart_texts() -> list[tuple[int, charts.Case, str]]:
     """Every case's render under its copy-0 release name: (case index, case, text)."""
-    return [(i, case, _render_text(case, _release(i, 0))) for i, case in enumerate(charts.cases())]
+    return [(i, case, _render_text(case, _release(i, 0))) for i, case in enumerate(charts.pinned_cases())]
 
 
 def chart_objects(budget: int) -> list[dict]:

@@ -34,8 +34,14 @@ def version() -> None:
 
 
 @cli.command()
-def schema() -> None:
+@click.option("--adapter", is_flag=True, help="The Adapter schema (catalog files, a plan's spec.adapters) instead.")
+def schema(adapter: bool) -> None:
     """Print the IPv6Plan JSON Schema (for yaml-language-server and editors)."""
+    if adapter:
+        from krmfn.adapters.model import Adapter
+
+        click.echo(json.dumps(Adapter.model_json_schema(), indent=2))
+        return
     from krmfn.plan import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2))
@@ -69,38 +75,40 @@ def _option(ctx, param, pairs: tuple[str, ...]) -> dict:
 @click.option("--version", "version", required=True, help="Chart version, e.g. 8.24.12.")
 @click.option("--release", default="release", show_default=True, help="Helm release name.")
 @click.option("--namespace", default="default", show_default=True, help="Release namespace.")
-@click.option("--values", "values_path", type=click.Path(dir_okay=False, exists=True),
+@click.option("--values", "values_path_arg", type=click.Path(dir_okay=False, exists=True),
               help="Your own values for the release: read for replica counts and config texts to edit.")
 @click.option("--option", "options", multiple=True, callback=_option, metavar="KEY=VALUE",
               help="Adapter option (see `krmfn catalog NAME`); repeatable.")
-def values(plan_path, chart, version, release, namespace, values_path, options) -> None:
+def values(plan_path, chart, version, release, namespace, values_path_arg, options) -> None:
     """Print the Helm values overlay that makes CHART VERSION follow the plan.
 
     Use it with `helm template/upgrade -f`, helmfile, Argo CD or Flux. Only YAML goes to stdout.
     """
-    from krmfn.adapters import catalog, engine, ops
+    from krmfn.adapters import engine, values as values_path
+    from krmfn.adapters.catalog import Catalog, CatalogError
     from krmfn.sdk import yaml12
 
     plan = _load_plan(plan_path)
-    adapters = catalog.with_inline(plan.spec.adapters)
-    adapter = catalog.for_chart(chart, version, adapters)
-    if adapter is None:
-        known = ", ".join(f"{c.name} {c.versions}" for a in adapters for c in a.spec.charts)
-        raise click.ClickException(f"no adapter for {chart} {version}; the catalog covers: {known}")
+    try:
+        catalog = Catalog(plan.spec.adapters)
+    except CatalogError as e:
+        raise click.ClickException(str(e)) from None
+    comp = catalog.for_chart(chart)
+    if comp is None:
+        raise click.ClickException(f"no adapter for chart {chart}; the catalog has: {', '.join(catalog.names())}")
     user = None
-    if values_path:
-        with open(values_path, "rb") as f:
+    if values_path_arg:
+        with open(values_path_arg, "rb") as f:
             user = yaml12.load(yaml12.decode(f.read())) or {}
     try:
-        overlay = engine.values_overlay(adapter, version, plan, release, namespace, options, user)
-        changes, env = engine.values_changes(adapter, version, plan, release, namespace, options, user)
-    except engine.OptionError as e:
+        composed = values_path.compose(comp, version, plan, release, namespace, options, user)
+    except (values_path.NotCovered, engine.OptionError) as e:
         raise click.ClickException(str(e)) from None
     # Warnings go to stderr so that stdout stays a values file.
-    for change in changes:
-        if change.warn:
-            click.echo(f"krmfn: warning: {adapter.name}: {' '.join(ops.expand(change.warn, env).split())}", err=True)
-    click.echo(yaml12.dump(overlay) if overlay else "{}\n", nl=False)
+    unproven = comp.unproven(version)
+    for warning in ([unproven] if unproven else []) + composed.warnings():
+        click.echo(f"krmfn: warning: {warning}", err=True)
+    click.echo(yaml12.dump(composed.overlay) if composed.overlay else "{}\n", nl=False)
 
 
 @cli.command("catalog")
@@ -110,12 +118,12 @@ def catalog_cmd(name: str | None) -> None:
     from krmfn.adapters import catalog, describe
 
     if name is None:
-        click.echo(describe.table(catalog.builtin()), nl=False)
+        click.echo(describe.table(catalog.all_builtin()), nl=False)
         return
-    adapter = catalog.by_name(name)
-    if adapter is None:
+    comp = catalog.Catalog().by_name(name)
+    if comp is None:
         raise click.ClickException(f"no adapter {name!r}; try `krmfn catalog`")
-    click.echo(describe.full(adapter), nl=False)
+    click.echo(describe.full(comp), nl=False)
 
 
 @cli.command()

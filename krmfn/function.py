@@ -5,12 +5,18 @@ import gc
 import sys
 import traceback
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from krmfn import plan as plan_mod
 from krmfn import services
 from krmfn.sdk import objects, resourcelist
 from krmfn.sdk.errors import InputError
 from krmfn.sdk.results import ERROR, Result, has_errors
+
+if TYPE_CHECKING:
+    from krmfn.adapters.catalog import Catalog
+    from krmfn.adapters.engine import Outcome
 
 
 def _well_formed(rl: resourcelist.ResourceList) -> list[dict]:
@@ -49,20 +55,88 @@ def transform(rl: resourcelist.ResourceList) -> None:
 _INJECTOR_REPORTS = frozenset({"service-family", "require-dual-stack", "externalname-families"})
 
 
-def apply_plan(rl: resourcelist.ResourceList, plan: plan_mod.IPv6Plan) -> None:
-    """The pipeline: adapters, values sinks, opt-in verifiers, Service families, checks, audit."""
-    fc = rl.function_config if isinstance(rl.function_config, dict) else None
-    objs = _well_formed(rl)
+@dataclass
+class Context:
+    """What the steps of one run share: each reads it and adds to it, like kio filters in a pipeline."""
 
-    from krmfn.adapters import catalog, engine
+    rl: resourcelist.ResourceList
+    plan: plan_mod.IPv6Plan
+    objs: list[dict]  # the well-formed, non-local objects the steps may edit, then the ones adapters add
+    catalog: "Catalog"
+    components: list[dict] | None
+    outcome: "Outcome | None" = None
+
+    def report(self, results) -> None:
+        self.rl.results.extend(results)
+
+
+def _adapters(ctx: Context) -> None:
+    from krmfn.adapters import engine
+
+    ctx.outcome = engine.apply(ctx.objs, ctx.plan, ctx.catalog, ctx.components)
+    ctx.rl.items.extend(ctx.outcome.created)
+    ctx.objs.extend(ctx.outcome.created)
+    ctx.report(ctx.outcome.results)
+
+
+def _values_sinks(ctx: Context) -> None:
+    # The kinds krmfn.values_sinks reads; local-config items too (a kpt kustomization.yaml is one).
+    if any(isinstance(o, dict) and o.get("kind") in ("HelmRelease", "Application", "Kustomization") for o in ctx.rl.items):
+        from krmfn import values_sinks
+
+        ctx.report(values_sinks.apply(ctx.rl.items, ctx.plan, ctx.catalog))
+
+
+def _coredns(ctx: Context) -> None:
+    if ctx.plan.spec.verify.coreDNS:
+        from krmfn import coredns
+
+        ctx.report(coredns.patch(ctx.objs, ctx.plan))
+
+
+def _netpol(ctx: Context) -> None:
+    if ctx.plan.spec.networkPolicies == "twin":
+        from krmfn import netpol
+
+        ctx.report(netpol.twin(ctx.objs))
+
+
+def _services(ctx: Context) -> None:
+    ctx.report(services.inject(ctx.objs, ctx.plan, ctx.outcome.decided))
+
+
+def _checks(ctx: Context) -> None:
+    from krmfn.adapters import engine
+
+    ctx.report(engine.verify(ctx.outcome))
+
+
+def _audit(ctx: Context) -> None:
+    from krmfn import audit
+
+    ctx.report(audit.run(ctx.objs, ctx.plan, skip=_INJECTOR_REPORTS))
+
+
+# The order is the contract. Adapters first: they decide some Services' families (redis-cluster's
+# headless one), which the injector must then leave alone, and they add objects the later steps
+# must see. The injector after every other edit, so it sees each Service as it will ship. The
+# checks after the injector: some read what it set (a headless Service must answer AAAA for
+# rabbitmq's IPv6 distribution). The audit last: it judges the objects exactly as they leave.
+STEPS = (_adapters, _values_sinks, _coredns, _netpol, _services, _checks, _audit)
+
+
+def apply_plan(rl: resourcelist.ResourceList, plan: plan_mod.IPv6Plan) -> None:
+    """Run every step over one context: see STEPS for the order and why."""
+    fc = rl.function_config if isinstance(rl.function_config, dict) else None
+    from krmfn.adapters.catalog import Catalog, CatalogError
 
     try:
-        adapters = catalog.with_inline(plan.spec.adapters)
-    except catalog.CatalogError as e:
+        catalog = Catalog(plan.spec.adapters)
+    except CatalogError as e:
         rl.results.extend(Result(f"invalid adapter: {m}", ERROR, fc, f"{e.where}.{p}" if p else e.where) for p, m in e.problems)
         return
     # A component must name an adapter krmfn has; nothing else is looked up by that name.
-    known = sorted(a.name for a in adapters)
+    known = catalog.names()
     unknown = [(i, c.adapter) for i, c in enumerate(plan.spec.components or []) if c.adapter not in known]
     if unknown:
         rl.results.extend(
@@ -72,28 +146,9 @@ def apply_plan(rl: resourcelist.ResourceList, plan: plan_mod.IPv6Plan) -> None:
         )
         return
     components = [c.model_dump() for c in plan.spec.components] if plan.spec.components is not None else None
-    outcome = engine.apply(objs, plan, adapters, components)
-    rl.items.extend(outcome.created)
-    rl.results.extend(outcome.results)
-    # The kinds krmfn.values_sinks reads; local-config items too (a kpt kustomization.yaml is one).
-    if any(isinstance(o, dict) and o.get("kind") in ("HelmRelease", "Application", "Kustomization") for o in rl.items):
-        from krmfn import values_sinks
-
-        rl.results.extend(values_sinks.apply(rl.items, plan, adapters))
-    if plan.spec.verify.coreDNS:
-        from krmfn import coredns
-
-        rl.results.extend(coredns.patch(objs, plan))
-    if plan.spec.networkPolicies == "twin":
-        from krmfn import netpol
-
-        rl.results.extend(netpol.twin(objs))
-    rl.results.extend(services.inject(objs + outcome.created, plan, outcome.decided))
-    rl.results.extend(engine.verify(outcome))
-
-    from krmfn import audit
-
-    rl.results.extend(audit.run(objs + outcome.created, plan, skip=_INJECTOR_REPORTS))
+    ctx = Context(rl, plan, _well_formed(rl), catalog, components)
+    for step in STEPS:
+        step(ctx)
 
 
 def run_stdin() -> int:

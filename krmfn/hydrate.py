@@ -62,7 +62,7 @@ def _target(obj: dict) -> dict:
 def build(objs: list[dict], plan: "IPv6Plan", base: str | None = None) -> Overlay:
     """The overlay's files for these input objects, or error results and no files."""
     from krmfn import function
-    from krmfn.adapters import catalog, engine
+    from krmfn.adapters import catalog, engine, values
     from krmfn.adapters.detect import instances
 
     rl = resourcelist.ResourceList(
@@ -96,12 +96,16 @@ def build(objs: list[dict], plan: "IPv6Plan", base: str | None = None) -> Overla
         kustomization["patches"] = patches
     out.files["kustomization.yaml"] = yaml12.dump(kustomization)
 
-    adapters = catalog.with_inline(plan.spec.adapters)
-    for inst in instances(objs):
-        adapter = catalog.for_chart(inst.chart, inst.version, adapters)
-        if adapter is None:
+    # The same values function mode would fill into a HelmRelease: the plan's adapter options too.
+    cat = catalog.Catalog(plan.spec.adapters)
+    components = [c.model_dump() for c in plan.spec.components] if plan.spec.components is not None else None
+    for inst in instances(objs, cat.subcharts):
+        comp = cat.for_chart(inst.chart)
+        entry = engine.chosen(comp, inst.release, components) if comp else None
+        if entry is None or comp.binding(inst.version) is None:
             continue
-        overlay = engine.values_overlay(adapter, inst.version, plan, inst.release, inst.namespace or "default")
+        overlay = values.compose(comp, inst.version, plan, inst.release, inst.namespace or "default",
+                                 entry.get("options")).overlay
         name = _unique(safe_name(inst.namespace, inst.release), taken)
         out.files[f"values/{name}.yaml"] = (
             f"# Helm values overlay for release {inst.release} ({inst.chart} {inst.version}), "

@@ -42,8 +42,8 @@ class _Tally:
         self.changed = self.kept = self.skipped = 0
 
 
-def inject(items: list[dict], plan: IPv6Plan, decided: set[int] = frozenset()) -> list[Result]:
-    """Set the plan's families on Services; ``decided`` holds id()s of Services an adapter already set."""
+def inject(items: list[dict], plan: IPv6Plan, decided: set[tuple[str, str, str]] = frozenset()) -> list[Result]:
+    """Set the plan's families on Services; ``decided`` holds (kind, namespace, name) of Services an adapter already set."""
     results: list[Result] = []
     tally = _Tally()
     want = {"ipFamilyPolicy": plan.policy, "ipFamilies": plan.families}
@@ -54,7 +54,7 @@ def inject(items: list[dict], plan: IPv6Plan, decided: set[int] = frozenset()) -
         if any(objects.matches(svc, sel) for sel in exclude):
             tally.skipped += 1
             continue
-        if id(svc) in decided:
+        if objects.identity(svc) in decided:
             tally.changed += 1
             continue
         spec = svc.setdefault("spec", {})

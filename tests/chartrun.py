@@ -25,18 +25,17 @@ def account(before: list[dict], output: dict) -> str:
     return yaml12.dump(doc)
 
 
-def values_path(archive: str, mode: str, user: dict | None = None, options: dict | None = None):
+def values_path(archive: str, mode: str, user: dict | None = None, options: dict | None = None,
+                release: str = charts.RELEASE, namespace: str = charts.NAMESPACE):
     """`krmfn values` then `helm template -f`: (overlay, rendered objects, messages of failed checks)."""
     from krmfn import plan as plan_mod
-    from krmfn.adapters import catalog, engine
+    from krmfn.adapters import catalog, values
 
     plan = plan_mod.from_dict(charts.plan(mode))
     chart, version = archive.rsplit("-", 1)
-    adapter = catalog.for_chart(chart, version)
-    assert adapter is not None, f"no adapter covers {chart} {version}"
+    comp = catalog.builtin(chart)
+    assert comp is not None, f"no adapter for {chart}"
     user = user or {}
-    args = (adapter, version, plan, charts.RELEASE, charts.NAMESPACE, options, user)
-    overlay = engine.values_overlay(*args)
-    rendered = charts.render(archive, charts.merge(user, overlay))
-    changes, env = engine.values_changes(*args)
-    return overlay, rendered, [f.message for f in engine.run_checks(adapter, changes, rendered, env, "values")]
+    composed = values.compose(comp, version, plan, release, namespace, options, user)
+    rendered = charts.render(archive, charts.merge(user, composed.overlay), release=release, namespace=namespace)
+    return composed.overlay, rendered, [f.message for f in composed.check(rendered)]

@@ -22,20 +22,6 @@ CACHE = ROOT / ".cache" / "renders"
 RELEASE = "rel"
 NAMESPACE = "default"
 
-# FACTS.md section 4: the values that make each render repeatable (no random secrets).
-_REPEATABLE = {
-    "etcd": {"auth": {"rbac": {"rootPassword": "root-pw"}}},
-    "mongodb": {"auth": {"rootPassword": "root-pw", "replicaSetKey": "rs-key-0123456789"}},
-    "mysql-6": {"root": {"password": "root-pw"}, "replication": {"password": "repl-pw"}},
-    "mysql-8": {
-        "auth": {"rootPassword": "root-pw", "username": "app", "password": "app-pw", "replicationPassword": "repl-pw"}
-    },
-    "rabbitmq": {"auth": {"password": "mq-pw", "erlangCookie": "cookie0123456789"}},
-    "redis": {"auth": {"password": "redis-pw"}},
-    "redis-cluster": {"password": "redis-pw"},
-}
-
-
 @dataclass(frozen=True)
 class Case:
     """One archive rendered with one set of values: the unit every chart test runs over."""
@@ -57,26 +43,25 @@ class Case:
         return f"{self.archive}-{self.variant}"
 
 
-def repeatable(archive: str) -> dict:
+VARIANTS = Path(__file__).resolve().parent / "variants"
+
+
+@cache
+def _variants(chart: str) -> list[dict]:
+    path = VARIANTS / f"{chart}.yaml"
+    return yaml12.load(path.read_text()) if path.exists() else []
+
+
+def _rows(archive: str) -> dict:
+    """The first row of tests/variants/<chart>.yaml whose range holds the archive's version."""
+    from krmfn.adapters import semver
+
     chart, version = archive.rsplit("-", 1)
-    key = f"mysql-{8 if version.startswith('8') else 6}" if chart == "mysql" else chart
-    return _REPEATABLE.get(key, {})
+    return next((r for r in _variants(chart) if semver.matches(version, r["versions"])), {})
 
 
-# FACTS.md section 2: the cluster-mode renders next to each default render.
-_CLUSTER = {
-    "ingress-nginx-4.1.2": {
-        "full": {"controller": {"kind": "DaemonSet", "metrics": {"enabled": True}}, "defaultBackend": {"enabled": True}}
-    },
-    "rabbitmq-8.24.12": {"cluster": {"replicaCount": 3}},
-    "redis-15.3.3": {"sentinel": {"sentinel": {"enabled": True}}, "standalone": {"architecture": "standalone"}},
-    "etcd-6.2.11": {"cluster": {"replicaCount": 3}},
-    "mysql-6.14.12": {"cluster": {"replication": {"enabled": True}, "slave": {"replicas": 2}}},
-    "mysql-7.1.0": {"cluster": {"replication": {"enabled": True}, "slave": {"replicas": 2}}},
-    "mysql-8.8.18": {"cluster": {"architecture": "replication"}},
-    "mongodb-10.30.12": {"cluster": {"architecture": "replicaset"}},
-    "zookeeper-7.5.4": {"cluster": {"replicaCount": 3}},
-}
+def repeatable(archive: str) -> dict:
+    return _rows(archive).get("repeatable") or {}
 
 
 def merge(base: dict, extra: dict) -> dict:
@@ -86,22 +71,50 @@ def merge(base: dict, extra: dict) -> dict:
     return out
 
 
-def archives() -> list[str]:
+def pinned_archives() -> list[str]:
     return sorted(p.name.removesuffix(".tgz") for p in CHARTS.glob("*.tgz"))
 
 
-def cases() -> list[Case]:
-    """Every archive's default render and its cluster-mode renders."""
+def archives() -> list[str]:
+    """Every archive: the pinned ones and the last release of every major line in versions/."""
+    return sorted(pinned_archives() + [p.name.removesuffix(".tgz") for p in (CHARTS / "versions").glob("*.tgz")])
+
+
+def archive_path(archive: str) -> Path:
+    for folder in (CHARTS, CHARTS / "versions"):
+        if (folder / f"{archive}.tgz").exists():
+            return folder / f"{archive}.tgz"
+    raise FileNotFoundError(f"{archive}.tgz is in neither {CHARTS} nor {CHARTS / 'versions'}")
+
+
+def _cases(names: list[str]) -> list[Case]:
     out = []
-    for archive in archives():
+    for archive in names:
         out.append(Case(archive, "default", repeatable(archive)))
-        for variant, values in _CLUSTER.get(archive, {}).items():
+        for variant, values in (_rows(archive).get("variants") or {}).items():
             out.append(Case(archive, variant, merge(repeatable(archive), values)))
     return out
 
 
+def cases() -> list[Case]:
+    """Every archive's default render and its cluster-mode renders (tests/variants)."""
+    return _cases(archives())
+
+
+def pinned_cases() -> list[Case]:
+    """The same for the pinned archives only: what docs/audit.md's before-krmfn counts are about."""
+    return _cases(pinned_archives())
+
+
 def default_cases() -> list[Case]:
     return [c for c in cases() if c.variant == "default"]
+
+
+def newest(chart: str) -> str:
+    """The newest archive of a chart."""
+    from krmfn.adapters.semver import Version
+
+    return max((a for a in archives() if a.rsplit("-", 1)[0] == chart), key=lambda a: Version.parse(a.rsplit("-", 1)[1]))
 
 
 @cache
@@ -111,12 +124,14 @@ def _helm_version() -> str:
     return subprocess.run([HELM, "version", "--short"], capture_output=True, text=True, check=True).stdout.strip()
 
 
-def render_text(archive: str, values: dict | None = None, sets: tuple[str, ...] = ()) -> str:
-    """`helm template rel ARCHIVE -f VALUES [--set KEY=VALUE ...]` as text."""
+def render_text(archive: str, values: dict | None = None, sets: tuple[str, ...] = (), release: str = RELEASE,
+                namespace: str = NAMESPACE) -> str:
+    """`helm template RELEASE ARCHIVE -n NAMESPACE -f VALUES [--set KEY=VALUE ...]` as text."""
     values = values or {}
-    tgz = CHARTS / f"{archive}.tgz"
+    tgz = archive_path(archive)
     key = hashlib.sha256(
-        tgz.read_bytes() + json.dumps([values, sets], sort_keys=True).encode() + _helm_version().encode()
+        tgz.read_bytes() + json.dumps([values, sets, release, namespace], sort_keys=True).encode()
+        + _helm_version().encode()
     ).hexdigest()[:24]
     cached = CACHE / f"{archive}-{key}.yaml"
     if cached.exists():
@@ -125,7 +140,7 @@ def render_text(archive: str, values: dict | None = None, sets: tuple[str, ...] 
     values_file = CACHE / f"{archive}-{key}.values.json"
     values_file.write_text(json.dumps(values))
     proc = subprocess.run(
-        [HELM, "template", RELEASE, tgz, "--namespace", NAMESPACE, "-f", values_file,
+        [HELM, "template", release, tgz, "--namespace", namespace, "-f", values_file,
          *(arg for kv in sets for arg in ("--set", kv))],
         capture_output=True, text=True,
     )
@@ -137,8 +152,9 @@ def render_text(archive: str, values: dict | None = None, sets: tuple[str, ...] 
     return proc.stdout
 
 
-def render(archive: str, values: dict | None = None, sets: tuple[str, ...] = ()) -> list[dict]:
-    return [d for d in yaml12.load_all(render_text(archive, values, sets)) if isinstance(d, dict)]
+def render(archive: str, values: dict | None = None, sets: tuple[str, ...] = (), release: str = RELEASE,
+           namespace: str = NAMESPACE) -> list[dict]:
+    return [d for d in yaml12.load_all(render_text(archive, values, sets, release, namespace)) if isinstance(d, dict)]
 
 
 def resource_list(items: list[dict], function_config: dict) -> dict:

@@ -38,7 +38,12 @@ def chart_of(obj: dict) -> tuple[str, str, str] | None:
     return m.group("chart"), m.group("version").lstrip("v"), release
 
 
-def instances(objs: list[dict]) -> list[Instance]:
+def instances(objs: list[dict], subcharts=lambda chart, version: ()) -> list[Instance]:
+    """Chart instances by (release, chart, version), cluster-scoped objects joining theirs.
+
+    `subcharts(chart, version)` names the charts a chart renders inside itself (elasticsearch's
+    kibana): their objects, same release and namespace, join the parent's instance.
+    """
     found: dict[tuple, Instance] = {}
     for obj in objs:
         ref = chart_of(obj)
@@ -46,7 +51,6 @@ def instances(objs: list[dict]) -> list[Instance]:
             continue
         chart, version, release = ref
         ns = objects.namespace(obj)
-        # Cluster-scoped objects of a release carry no namespace; they join the release's instance.
         key = (release, chart, version)
         inst = found.get(key)
         if inst is None:
@@ -54,4 +58,10 @@ def instances(objs: list[dict]) -> list[Instance]:
         elif not inst.namespace and ns:
             inst.namespace = ns
         inst.objects.append(obj)
+    for parent in list(found.values()):
+        for sub in subcharts(parent.chart, parent.version):
+            for key in [k for k in found if k[0] == parent.release and k[1] == sub]:
+                child = found[key]
+                if child.namespace in ("", parent.namespace) and child is not parent:
+                    parent.objects.extend(found.pop(key).objects)
     return list(found.values())

@@ -1,6 +1,15 @@
-"""The schema of an adapter: what a catalog file (or a plan's inline ``spec.adapters``) holds."""
+"""The schema of an adapter: what a catalog file (or a plan's inline ``spec.adapters``) holds.
+
+One component is one adapter. Its **intents** say, once, what must be true on an IPv6 cluster
+(edits, checks, modes, why); its **ranges** say, per chart version range, where that chart line
+keeps each thing (**places**: the objects and field on the function path, the values keys on the
+values path). A range restates only what differs from the range before it. Edits and checks name
+places, never objects: so one intent serves every version, and objects are found by kind, labels
+and content, never by names re-derived from the release.
+"""
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -9,90 +18,186 @@ from krmfn.adapters import semver
 from krmfn.plan import DUAL_IPV4, DUAL_IPV6, IPV6
 from krmfn.sdk import paths
 
+API_VERSION = "krmfn.dev/v1alpha2"
 Mode = Literal["ipv4", "ipv6", "dual-ipv4", "dual-ipv6"]
+Path = Literal["values", "function"]
 NON_IPV4: list[str] = [IPV6, DUAL_IPV4, DUAL_IPV6]
+_BOTH = ["values", "function"]
+# Names a template may use: the plan's and the instance's facts, nothing the input can choose.
+PLACEHOLDERS = frozenset(
+    {"release", "namespace", "chart", "version", "fullname", "primary", "families", "policy", "wildcard", "loopback"}
+)
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)\}")
 
 
 class _M(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _check_path(v: str) -> str:
-    paths.parse(v)
+def _path(v: str | None) -> str | None:
+    if v is not None:
+        paths.parse(v)
     return v
 
 
-class ChartRef(_M):
-    name: str
-    versions: str = Field(..., description="Helm-style range, e.g. '>=8.0.0 <9.0.0' or '7.x'.")
+def _placeholders(value: Any, options: set[str]) -> None:
+    """Refuse `{nope}` in templates: it would reach the output verbatim."""
+    if isinstance(value, str):
+        for name in _PLACEHOLDER.findall(value):
+            if name not in PLACEHOLDERS and name.removeprefix("option.") not in options:
+                raise ValueError(f"unknown placeholder {{{name}}}; known: {', '.join(sorted(PLACEHOLDERS))}, option.NAME")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _placeholders(k, options)
+            _placeholders(v, options)
+    elif isinstance(value, list):
+        for v in value:
+            _placeholders(v, options)
 
-    @field_validator("versions")
-    @classmethod
-    def _range(cls, v: str) -> str:
-        if not semver.valid(v):
-            raise ValueError(f"not a version range: {v!r}")
-        return v
 
+class Select(_M):
+    """Which objects of a chart instance: every field given must hold. No names: they change with overrides."""
 
-class Target(_M):
-    """Objects of one chart instance: every field set must match."""
-
-    kind: str = Field(..., description="Regular expression over kind: one chart part can be a Deployment or a StatefulSet.")
-    name: str | None = Field(None, description="Regular expression over metadata.name ({release} expands).")
-    component: str | None = Field(None, description="app.kubernetes.io/component (or component) label.")
+    kind: list[str] = Field(..., description="Kinds, exactly (a chart part can be a Deployment or a StatefulSet); "
+                            "[] for a place that exists only in the values.")
+    component: str | None = Field(None, description="app.kubernetes.io/component (or the older `component`) label.")
+    chart: str | None = Field(None, description="A subchart's name: its objects belong to the same release.")
+    has: str | None = Field(None, description="A path that must exist in the object, e.g. data[my.cnf].")
+    lacks: str | None = Field(None, description="A path that must not exist in the object.")
     headless: bool | None = Field(None, description="Services only: clusterIP None or not.")
+    argOf: str | None = Field(None, description="Named by this flag (`--configmap=NS/NAME`) in a container of the instance.")
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _one_or_many(cls, v):
+        return [v] if isinstance(v, str) else v
+
+    _p = field_validator("has", "lacks")(classmethod(lambda cls, v: _path(v)))
 
 
-class Replace(_M):
-    pattern: str
-    replacement: str = Field(..., alias="with")
-    count: Literal["one", "all"] = "all"
+class ValuesAt(_M):
+    path: str = Field(..., description="A key in the chart's values.")
+    default: Any = Field(None, description="The chart's default there, which an edit starts from when the user set none.")
+
+    _p = field_validator("path")(classmethod(lambda cls, v: _path(v)))
 
 
-class Op(_M):
-    """One edit at a path; exactly one of set / replace / mergeArgs / mergeYaml / append / delete."""
+class Place(Select):
+    """Where a chart line keeps one thing, on both delivery paths."""
 
-    path: str
+    path: str = Field(..., description="Field in each selected object (a Secret's data is read and written decoded).")
+    values: list[ValuesAt] = Field(default_factory=list, description="Values keys holding the same thing; none: function path only.")
+    optional: bool = Field(False, description="A render without such an object is fine (e.g. a part behind a flag).")
+    expected: str | None = Field(None, description="Why the object is expected (template lines), said when it is missing.")
+    create: dict | None = Field(None, description="Function path: the object added when none is selected.")
+
+    _q = field_validator("path")(classmethod(lambda cls, v: _path(v)))
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _short(cls, v):
+        return [{"path": x} if isinstance(x, str) else x for x in v]
+
+
+class Line(_M):
+    """A `key = value` line of a config text (my.cnf, rabbitmq.conf, zoo.cfg, redis.conf)."""
+
+    key: str
+    value: str | None = None
+    section: str | None = Field(None, description="INI section the line belongs in, e.g. mysqld.")
+    sep: str = Field("=", description="What joins key and value: '=', ' = ' (either reads any spacing), or ' ' (redis.conf).")
+    ifKey: str | None = Field(None, description="Only when the text already has a line with this key.")
+    spellings: list[str] = Field(default_factory=list, description="Other names of the key (bind_address).")
+
+
+class Env(_M):
+    name: str
+    value: str
+
+
+class UrlHost(_M):
+    """Swap the host of every URL in a comma-separated list, keeping scheme, port and path."""
+
+    host: str = Field(..., alias="from")
+    to: str
+
+
+class Edit(_M):
+    """One change at a place; exactly one of the op fields."""
+
+    at: str
+    path: str | None = Field(None, description="A field below the place's path.")
+    on: list[Path] = Field(default_factory=lambda: list(_BOTH))
     set: Any = None
-    replace: list[Replace] | None = None
-    mergeArgs: str | None = Field(None, description="Space-separated arguments merged into the string at path.")
-    mergeYaml: dict | None = Field(None, description="A map deep-merged into the YAML document held in the string at path.")
-    append: list | None = Field(None, description="Items added to the list at path unless an equal item is there.")
-    delete: bool = False
-    default: str | None = Field(None, description="Text to edit when the path is absent (replace, mergeArgs, mergeYaml).")
+    fill: Any = Field(None, description="Set only where the field is empty or missing.")
+    setEnv: Env | None = Field(None, description="The env entry of that name, its value set in place (added if missing).")
+    ensureLine: Line | None = None
+    mergeArgs: str | None = Field(None, description="Flags merged into a command-line string, each flag once.")
+    mergeYaml: dict | None = Field(None, description="Deep-merged into the YAML map (or YAML text) at the place.")
+    append: list | None = Field(None, description="Added to the list unless an equal item is there.")
+    urlHost: UrlHost | None = None
+    ensureText: str | None = Field(None, description="A block of lines appended to the text unless it holds them already.")
 
-    _v = field_validator("path")(classmethod(lambda cls, v: _check_path(v)))
+    _p = field_validator("path")(classmethod(lambda cls, v: _path(v)))
 
     @model_validator(mode="after")
-    def _one(self) -> "Op":
-        kinds = ("set", "replace", "mergeArgs", "mergeYaml", "append")
-        given = [k for k in kinds if getattr(self, k) is not None] + (["delete"] if self.delete else [])
+    def _one(self) -> "Edit":
+        given = [k for k in OPS if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(f"an op needs exactly one of {', '.join(kinds)}, delete (got {given or 'none'})")
+            raise ValueError(f"an edit needs exactly one of {', '.join(OPS)} (got {given or 'none'})")
         return self
 
 
-class Patch(_M):
-    target: Target
-    ops: list[Op]
-    require: bool = Field(True, description="An instance without a matching object is an error.")
-    missing: str | None = Field(
-        None, description="What a missing target means for the user and what to do, said instead of the generic error."
-    )
+OPS = ("set", "fill", "setEnv", "ensureLine", "mergeArgs", "mergeYaml", "append", "urlHost", "ensureText")
+
+
+class LineCheck(_M):
+    key: str
+    values: list[str] = Field(default_factory=list, description="line: every line of the key says one of these "
+                              "(and there is one); noLine: no line says one of these (any, when empty and no `lacking`).")
+    lacking: str | None = Field(None, description="noLine: a line whose value lacks this text is the wrong one.")
+    spellings: list[str] = Field(default_factory=list)
+    sep: str = "="
+    ifKey: str | None = Field(None, description="Only texts with a line of this key are checked.")
 
 
 class Check(_M):
-    """A post-condition over the rendered objects, run on both the values and the function path."""
+    """A post-condition at a place, over the final objects (function path) or the values render."""
 
-    target: Target
-    path: str
+    at: str
+    path: str | None = None
+    on: list[Path] = Field(default_factory=lambda: list(_BOTH))
     equals: Any = None
-    matches: str | None = None
-    notMatches: str | None = None
+    oneOf: list | None = None
+    includes: Any = Field(None, description="The list holds this item.")
     absent: bool = False
-    on: list[Literal["values", "function"]] = Field(default_factory=lambda: ["values", "function"])
+    line: LineCheck | None = None
+    noLine: LineCheck | None = Field(None, description="No line of the key says one of values (or any, when values is empty).")
+    hasArgs: str | None = Field(None, description="The command-line string carries these flags with these arguments.")
+    envOnce: str | None = Field(None, description="The env list defines this name exactly once.")
+    yaml: dict | None = Field(None, description="The YAML text (or map) holds these dotted keys with these values.")
+    urlHosts: list[str] | None = Field(None, description="Every URL of the comma-separated list has one of these hosts.")
+    urlsByName: bool | None = Field(None, description="Every URL of the comma-separated list names its host, not an address.")
+    matches: str | None = Field(None, description="A regular expression the text must match (search).")
+    notMatches: str | None = Field(None, description="A regular expression the text must not match (search).")
 
-    _v = field_validator("path")(classmethod(lambda cls, v: _check_path(v)))
+    _p = field_validator("path")(classmethod(lambda cls, v: _path(v)))
+
+    @field_validator("matches", "notMatches")
+    @classmethod
+    def _regex(cls, v):
+        if v is not None:
+            re.compile(v)
+        return v
+
+    @model_validator(mode="after")
+    def _one(self) -> "Check":
+        kinds = ("equals", "oneOf", "includes", "line", "noLine", "hasArgs", "envOnce", "yaml", "urlHosts", "urlsByName",
+                 "matches", "notMatches")
+        given = [k for k in kinds if getattr(self, k) is not None] + (["absent"] if self.absent else [])
+        if len(given) != 1:
+            raise ValueError(f"a check needs exactly one of {', '.join(kinds)}, absent (got {given or 'none'})")
+        return self
 
 
 class OptionSpec(_M):
@@ -108,40 +213,65 @@ class OptionSpec(_M):
 
 
 class Fact(_M):
-    """A number read from the chart values (values path) or from the rendered objects (function path)."""
+    """A number: from the rendered objects at a place (function path) or from the values (values path)."""
 
-    values: str = Field(..., description="Path in the chart values.")
+    at: str
+    values: str
     default: int
-    target: Target
-    path: str
-    # Some parts of a chart exist only behind a flag (redis sentinel, exporter sidecars): nothing
-    # numeric in the render says so, and the values path only has the flag itself.
-    count: bool = Field(
-        False,
-        description="Function path: how many matching objects have path; values path: a true/false flag counts 1/0.",
-    )
+    count: bool = Field(False, description="How many selected objects have the place's field (values: a flag counts 1/0).")
 
 
 class Condition(_M):
-    """All given parts must hold."""
-
-    versions: str | None = None
     option: dict[str, list[Any]] | None = Field(None, description="option name -> allowed values")
     factAbove: dict[str, int] | None = Field(None, description="fact name -> value it must exceed")
     any: list["Condition"] | None = None
 
 
-class Change(_M):
+class Restart(_M):
+    """A pod-template annotation that rolls running pods once when the intent changed their config."""
+
+    at: str
+    annotation: str
+    value: str
+
+
+class Intent(_M):
     id: str
     why: str
     modes: list[Mode] = Field(default_factory=lambda: list(NON_IPV4))
     when: Condition | None = None
-    values: list[Op] = Field(default_factory=list, description="Edits to the Helm values overlay.")
-    patches: list[Patch] = Field(default_factory=list, description="Edits to the rendered objects.")
-    create: list[dict] = Field(default_factory=list, description="Objects added to the render ({release}, {namespace}, {fullname}).")
+    edits: list[Edit] = Field(default_factory=list)
+    restart: Restart | None = None
     checks: list[Check] = Field(default_factory=list)
-    warn: str | None = Field(None, description="A warning to report for every instance this change applies to.")
-    familyFields: bool = Field(False, description="The change sets Service IP families; the injector leaves those Services alone.")
+    warn: str | None = Field(None, description="A warning for every instance this intent applies to.")
+    familyFields: bool = Field(False, description="The intent sets Service IP families; the injector leaves those Services alone.")
+
+    def places(self) -> set[str]:
+        return {e.at for e in self.edits} | {c.at for c in self.checks} | ({self.restart.at} if self.restart else set())
+
+
+class Anchor(Select):
+    """Where the chart's fullname shows: this object's name, less a suffix."""
+
+    suffix: str = ""
+
+
+class Range(_M):
+    versions: str = Field(..., description="'>=A <B' or '>=A' (the last range may stay open).")
+    evidence: list[str] = Field(..., min_length=1, description="Archives (chart-version) whose renders prove this range.")
+    why: str = Field(..., description="Where this chart line keeps things, with template lines.")
+    fullname: Anchor | None = None
+    subcharts: list[str] = Field(default_factory=list, description="Charts rendered inside this one (kibana).")
+    places: dict[str, Place] = Field(default_factory=dict)
+    facts: dict[str, Fact] = Field(default_factory=dict)
+    noop: dict[str, str] = Field(default_factory=dict, description="intent id -> why this chart line needs no edit (checks still run).")
+    skip: dict[str, str] = Field(default_factory=dict, description="intent id -> why the intent does not apply to this chart line.")
+
+    @field_validator("versions")
+    @classmethod
+    def _range(cls, v: str) -> str:
+        semver.bounds(v)
+        return v
 
 
 class Source(_M):
@@ -151,23 +281,11 @@ class Source(_M):
 
 class AdapterSpec(_M):
     summary: str
-    charts: list[ChartRef]
-    fullname: str = Field("{release}-{chart}", description="How the chart names its objects; '{release}' when the release contains the chart name.")
+    chart: str
     options: dict[str, OptionSpec] = Field(default_factory=dict)
-    facts: dict[str, Fact] = Field(default_factory=dict)
-    changes: list[Change]
+    intents: list[Intent]
+    ranges: list[Range]
     sources: list[Source] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _every_mode_said(self) -> "AdapterSpec":
-        # An adapter must say something about every non-IPv4 mode: a change or an explicit no-op.
-        ids = [c.id for c in self.changes]
-        if len(set(ids)) != len(ids):
-            raise ValueError("change ids must be unique")
-        missing = [m for m in NON_IPV4 if not any(m in c.modes for c in self.changes)]
-        if missing:
-            raise ValueError(f"no change (or explicit no-op change) for modes {missing}")
-        return self
 
 
 class Metadata(_M):
@@ -175,7 +293,7 @@ class Metadata(_M):
 
 
 class Adapter(_M):
-    apiVersion: Literal["krmfn.dev/v1alpha1"]
+    apiVersion: Literal["krmfn.dev/v1alpha2"]
     kind: Literal["Adapter"]
     metadata: Metadata
     spec: AdapterSpec
@@ -184,6 +302,9 @@ class Adapter(_M):
     def name(self) -> str:
         return self.metadata.name
 
-    def supports(self, chart: str, version: str) -> bool:
-        return any(c.name == chart and semver.matches(version, c.versions) for c in self.spec.charts)
+    @model_validator(mode="after")
+    def _coherent(self) -> "Adapter":
+        from krmfn.adapters.layout import validate
 
+        validate(self)
+        return self

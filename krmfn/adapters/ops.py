@@ -1,21 +1,30 @@
-"""Edits that adapters make, to a Helm values document or to a rendered object alike."""
+"""What an edit does to one value, the same on a rendered object and on a Helm values overlay.
+
+Each op says what it means (ensure a config line, set an env entry, merge flags) and works on
+the structure it names; no op builds a pattern from its input, so no input can make one slow.
+"""
 from __future__ import annotations
 
 import copy
 import re
 from typing import Any
 
-from krmfn.adapters.model import Op
-from krmfn.sdk import paths, yaml12
+from krmfn.adapters.model import Edit, Line, UrlHost
+from krmfn.sdk import yaml12
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)\}")
 
 
 def expand(value: Any, env: dict[str, Any]) -> Any:
-    """Fill {release}, {primary}, ... into strings; a string that is only '{name}' takes the value itself."""
+    """Fill {release}, {primary}, ... into strings; a string that is only '{name}' takes the value itself.
+
+    Names not in env stay as written, so Helm's `{{ ... }}` and Erlang's `{inet6, true}.` pass.
+    """
     if isinstance(value, str):
-        m = re.fullmatch(r"\{(\w+)\}", value)
-        if m and m.group(1) in env:
-            return copy.deepcopy(env[m.group(1)])
-        return re.sub(r"\{(\w+)\}", lambda mm: str(env.get(mm.group(1), mm.group(0))), value)
+        whole = _PLACEHOLDER.fullmatch(value)
+        if whole and whole.group(1) in env:
+            return copy.deepcopy(env[whole.group(1)])
+        return _PLACEHOLDER.sub(lambda m: str(env[m.group(1)]) if m.group(1) in env else m.group(0), value)
     if isinstance(value, dict):
         return {expand(k, env): expand(v, env) for k, v in value.items()}
     if isinstance(value, list):
@@ -35,27 +44,28 @@ def merge_args(current: str, extra: str) -> str:
     `read -r -a` of *_EXTRA_FLAGS), which splits words but removes no quotes, so quotes belong
     to the argument (`-kernel inetrc '/path'` hands erl the quoted atom it needs).
     """
-
-    def groups(text: str) -> list[list[str]]:
-        out: list[list[str]] = []
-        for word in text.split():
-            if word.startswith(("-", "+")) or not out:
-                out.append([word])
-            else:
-                out[-1].append(word)
-        return out
-
-    def key(group: list[str]) -> tuple[str, ...]:
-        return tuple(group[:2]) if len(group) > 2 else (group[0],)
-
-    merged = groups(current)
-    for g in groups(extra):
-        idx = next((i for i, have in enumerate(merged) if key(have) == key(g)), None)
+    merged = arg_groups(current)
+    for g in arg_groups(extra):
+        idx = next((i for i, have in enumerate(merged) if _arg_key(have) == _arg_key(g)), None)
         if idx is None:
             merged.append(g)
         else:
             merged[idx] = g
     return " ".join(" ".join(g) for g in merged)
+
+
+def arg_groups(text: str) -> list[list[str]]:
+    out: list[list[str]] = []
+    for word in text.split():
+        if word.startswith(("-", "+")) or not out:
+            out.append([word])
+        else:
+            out[-1].append(word)
+    return out
+
+
+def _arg_key(group: list[str]) -> tuple[str, ...]:
+    return tuple(group[:2]) if len(group) > 2 else (group[0],)
 
 
 def merge_yaml(base: Any, extra: dict) -> dict:
@@ -66,35 +76,141 @@ def merge_yaml(base: Any, extra: dict) -> dict:
     return out
 
 
-def apply(doc: dict, op: Op, env: dict[str, Any]) -> bool:
-    """Apply one op; True when the document changed."""
-    path = expand(op.path, env)
-    before = paths.get(doc, path)
-    if op.delete:
-        return paths.delete(doc, path)
-    if op.set is not None:
-        after = expand(op.set, env)
-    elif op.append is not None:
-        after = list(before) if isinstance(before, list) else []
-        after += [item for item in expand(op.append, env) if item not in after]
-    elif op.mergeYaml is not None:
-        text = before if isinstance(before, str) else expand(op.default, env)
-        current = yaml12.load(text) if text else {}
-        merged = merge_yaml(current, expand(op.mergeYaml, env))
-        if merged == current:
-            return False
-        after = yaml12.dump(merged)
+# ---------------------------------------------------------------- config lines
+
+
+def line_key(line: str, keys: set[str], sep: str = "=") -> tuple[str, str] | None:
+    """(key, value) when the line assigns one of keys (`key = value`, or `key value` for sep ' ')."""
+    body = line.strip()
+    if not body or body.startswith(("#", ";", "[")):
+        return None
+    if sep.strip():
+        key, found, value = body.partition(sep.strip())
     else:
-        text = before if isinstance(before, str) else expand(op.default, env)
-        if text is None:
-            return False
-        if op.replace is not None:
-            for r in op.replace:
-                text = re.sub(expand(r.pattern, env), expand(r.replacement, env), text, count=0 if r.count == "all" else 1)
-            after = text
+        key, _, value = body.partition(" ")
+        found = key in keys
+    if not found:
+        return None
+    key = key.strip()
+    return (key, value.strip()) if key in keys else None
+
+
+def assignments(text: str, keys: set[str], sep: str = "=") -> list[str]:
+    """Every value the text assigns to one of keys, in order."""
+    return [kv[1] for kv in (line_key(line, keys, sep) for line in text.splitlines()) if kv]
+
+
+def ensure_line(text: str, spec: Line) -> str:
+    """Every line of the key says the value; without one, a line is added (under its section)."""
+    keys = {spec.key, *spec.spellings}
+    mark = spec.sep.strip() or " "
+    lines = text.split("\n")
+    found = False
+    for i, line in enumerate(lines):
+        if line_key(line, keys, spec.sep) is None:
+            continue
+        found = True
+        # The line's own spelling and spacing stay; only the value after the separator changes.
+        head, _, tail = line.partition(mark) if mark != " " else (line.rstrip().split(" ", 1)[0], " ", "")
+        lines[i] = f"{head}{mark}{tail[: len(tail) - len(tail.lstrip())]}{spec.value}"
+    if found:
+        return "\n".join(lines)
+    if spec.ifKey and not assignments(text, {spec.ifKey}, spec.sep):
+        return text
+    new = f"{spec.key}{spec.sep}{spec.value}"
+    if spec.section:
+        header = next((i for i, line in enumerate(lines) if line.strip() == f"[{spec.section}]"), None)
+        if header is not None:
+            lines.insert(header + 1, new)
+            return "\n".join(lines)
+        new = f"[{spec.section}]\n{new}"
+    return ensure_text(text, new)
+
+
+def ensure_text(text: str, block: str) -> str:
+    """The text with block's lines after its last line, unless they are there already, in order."""
+    if block in text:
+        return text
+    body = text.rstrip("\n")
+    trailing = text[len(body):]
+    return f"{body}\n{block}{trailing}" if body else block + trailing
+
+
+# ---------------------------------------------------------------- URLs
+
+
+def url_parts(url: str) -> tuple[str, str, str] | None:
+    """(scheme://, host, rest) of a URL such as `http://[::]:2379`, or None."""
+    scheme, sep, after = url.strip().partition("://")
+    if not sep:
+        return None
+    end = after.find("/")
+    authority, path = (after, "") if end < 0 else (after[:end], after[end:])
+    if authority.startswith("["):
+        close = authority.find("]")
+        if close < 0:
+            return None
+        host, port = authority[: close + 1], authority[close + 1:]
+    else:
+        host, colon, port = authority.rpartition(":")
+        if not colon or not port.isdigit():
+            host, port = authority, ""
         else:
-            after = merge_args(text, expand(op.mergeArgs, env))
-    if before == after:
-        return False
-    paths.set(doc, path, after)
-    return True
+            port = ":" + port
+    return scheme + "://", host, port + path
+
+
+def url_host(text: str, spec: UrlHost) -> str:
+    out = []
+    for url in text.split(","):
+        parts = url_parts(url)
+        if parts and parts[1] == spec.host:
+            lead = url[: len(url) - len(url.lstrip())]
+            url = f"{lead}{parts[0]}{spec.to}{parts[2]}"
+        out.append(url)
+    return ",".join(out)
+
+
+# ---------------------------------------------------------------- one edit
+
+
+def set_env(current: Any, name: str, value: str) -> list:
+    """The env list with entry `name` saying value: edited in place, or added; never a second one."""
+    env = [copy.deepcopy(e) for e in current] if isinstance(current, list) else []
+    for entry in env:
+        if isinstance(entry, dict) and entry.get("name") == name:
+            entry.pop("valueFrom", None)
+            entry["value"] = value
+            return env
+    env.append({"name": name, "value": value})
+    return env
+
+
+def apply(current: Any, edit: Edit, env: dict[str, Any]) -> Any:
+    """The value after the edit (the same object when nothing changes)."""
+    if edit.set is not None:
+        return expand(edit.set, env)
+    if edit.fill is not None:
+        return expand(edit.fill, env) if current in (None, "") else current
+    if edit.setEnv is not None:
+        return set_env(current, expand(edit.setEnv.name, env), expand(edit.setEnv.value, env))
+    if edit.append is not None:
+        out = list(current) if isinstance(current, list) else []
+        return out + [item for item in expand(edit.append, env) if item not in out]
+    if edit.mergeYaml is not None:
+        extra = expand(edit.mergeYaml, env)
+        if isinstance(current, str):
+            parsed = yaml12.load(current) if current.strip() else {}
+            merged = merge_yaml(parsed, extra)
+            return current if merged == parsed else yaml12.dump(merged)
+        return merge_yaml(current, extra)
+    if edit.mergeArgs is not None:
+        # A missing variable is an empty one: the flags are the whole value then.
+        return merge_args(current if isinstance(current, str) else "", expand(edit.mergeArgs, env))
+    if not isinstance(current, str):
+        return current  # a missing or non-text value: there is no config text to edit
+    if edit.ensureLine is not None:
+        return ensure_line(current, edit.ensureLine.model_copy(update={"value": expand(edit.ensureLine.value, env)}))
+    if edit.ensureText is not None:
+        return ensure_text(current, expand(edit.ensureText, env))
+    return url_host(current, edit.urlHost)

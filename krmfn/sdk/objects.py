@@ -35,6 +35,11 @@ def kind(obj: dict) -> str:
     return str(obj.get("kind") or "")
 
 
+def identity(obj: dict) -> tuple[str, str, str]:
+    """(kind, namespace, name): how one object is told from another across steps."""
+    return kind(obj), namespace(obj), name(obj)
+
+
 def group(obj: dict) -> str:
     api = str(obj.get("apiVersion") or "")
     return api.rpartition("/")[0]

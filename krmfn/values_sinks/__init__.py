@@ -8,9 +8,8 @@ and reported, never overwritten.
 """
 from __future__ import annotations
 
-from krmfn.adapters import engine, ops
-from krmfn.adapters.detect import Instance
-from krmfn.adapters.model import Adapter
+from krmfn.adapters import engine, values as values_path
+from krmfn.adapters.catalog import Catalog
 from krmfn.plan import IPv6Plan
 from krmfn.sdk import objects, paths
 from krmfn.sdk.results import ERROR, INFO, WARNING, Result
@@ -25,7 +24,7 @@ _READERS = {
 }
 
 
-def apply(items: list, plan: IPv6Plan, adapters: list[Adapter]) -> list[Result]:
+def apply(items: list, plan: IPv6Plan, catalog: Catalog) -> list[Result]:
     """Fill every values sink among ``items``; objects of other kinds are not looked at.
 
     ``items`` is the whole ResourceList, local-config objects included: in a kpt package the
@@ -42,50 +41,46 @@ def apply(items: list, plan: IPv6Plan, adapters: list[Adapter]) -> list[Result]:
             if isinstance(found, Result):
                 results.append(found)
             else:
-                results.extend(fill(found, plan, adapters, components))
+                results.extend(fill(found, plan, catalog, components))
     return results
 
 
-def _no_adapter(sink: Sink, adapters: list[Adapter]) -> Result:
-    ranges = [c.versions for a in adapters for c in a.spec.charts if c.name == sink.chart]
-    why = f"no adapter covers {sink.chart} {sink.version}"
-    if ranges:
-        why += f" (adapters cover {' || '.join(ranges)})"
-    return Result(f"{why}: {sink.at} left untouched", INFO, sink.obj, sink.at)
-
-
-def fill(sink: Sink, plan: IPv6Plan, adapters: list[Adapter], components: list[dict] | None) -> list[Result]:
-    adapter = next((a for a in adapters if a.supports(sink.chart, sink.version)), None)
-    if adapter is None:
-        return [_no_adapter(sink, adapters)]
-    chosen = engine.chosen(adapter, Instance(sink.chart, sink.version, sink.release, sink.namespace), components)
+def fill(sink: Sink, plan: IPv6Plan, catalog: Catalog, components: list[dict] | None) -> list[Result]:
+    comp = catalog.for_chart(sink.chart)
+    if comp is None:
+        why = f"no adapter for chart {sink.chart} (adapters: {', '.join(catalog.names())})"
+        return [Result(f"{why}: {sink.at} left untouched", INFO, sink.obj, sink.at)]
+    chosen = engine.chosen(comp, sink.release, components)
     if chosen is None:
         return []  # the plan lists components and this release is not one of them
     current = paths.get(sink.obj, sink.at)
     if current is not None and not isinstance(current, dict):
         why = f"{sink.at} is a {type(current).__name__}, not a map of values: left untouched"
         return [Result(why, WARNING, sink.obj, sink.at)]
-    args = (adapter, sink.version, plan, sink.release, sink.namespace, chosen.get("options"), current or {})
     try:
-        overlay = engine.values_overlay(*args)
-        changes, env = engine.values_changes(*args)
+        composed = values_path.compose(comp, sink.version, plan, sink.release, sink.namespace,
+                                       chosen.get("options"), current or {})
+    except values_path.NotCovered as e:
+        return [Result(f"{e}: {sink.at} left untouched", WARNING, sink.obj, sink.at)]
     except engine.OptionError as e:
         return [Result(str(e), ERROR, path="spec.components")]
+    results = []
+    unproven = comp.unproven(sink.version)
+    if unproven:
+        results.append(Result(unproven, WARNING, sink.obj, sink.at))
+    overlay = composed.overlay
     values = current if current is not None else {}
-    outcome = fill_values(values, overlay, changes, env)
+    outcome = fill_values(values, overlay, composed.written)
     if current is None and values:
         paths.set(sink.obj, sink.at, values)
 
-    results = [_summary(sink, adapter, plan, outcome)]
+    results.append(_summary(sink, comp.name, plan, outcome))
     # What an adapter cannot fix by values, it says; the function and values paths say it too.
-    results.extend(
-        Result(f"{adapter.name}: {' '.join(ops.expand(c.warn, env).split())}", WARNING, sink.obj, sink.at)
-        for c in changes if c.warn
-    )
+    results.extend(Result(w, WARNING, sink.obj, sink.at) for w in composed.warnings())
     base = paths.parse(sink.at)
     for path, mine, ours in outcome.conflicts:
         results.append(Result(
-            f"your value {_show(mine)} differs from the {adapter.name} adapter's {_show(ours)}: yours is kept",
+            f"your value {_show(mine)} differs from the {comp.name} adapter's {_show(ours)}: yours is kept",
             WARNING, sink.obj, paths.format(base + paths.parse(path)), current=mine, proposed=ours,
         ))
     written = outcome.added + outcome.edited
@@ -114,7 +109,7 @@ def fill(sink: Sink, plan: IPv6Plan, adapters: list[Adapter], components: list[d
     return results
 
 
-def _summary(sink: Sink, adapter: Adapter, plan: IPv6Plan, outcome) -> Result:
+def _summary(sink: Sink, name: str, plan: IPv6Plan, outcome) -> Result:
     what = []
     if outcome.added:
         what.append(f"set {', '.join(outcome.added)}")
@@ -123,7 +118,7 @@ def _summary(sink: Sink, adapter: Adapter, plan: IPv6Plan, outcome) -> Result:
     if outcome.conflicts:
         what.append(f"kept {len(outcome.conflicts)} value(s) of yours")
     return Result(
-        f"{adapter.name} adapter on release {sink.release} ({sink.chart} {sink.version}, {plan.mode}) "
+        f"{name} adapter on release {sink.release} ({sink.chart} {sink.version}, {plan.mode}) "
         f"in {sink.at}: {'; '.join(what) or 'values already follow the plan'}",
         INFO, sink.obj, sink.at,
     )

@@ -1,7 +1,7 @@
 """Merging an adapter's values overlay into the values a user wrote: the user's values win.
 
-The overlay is walked op by op (the adapter's values ops, expanded), so each value lands at
-exactly the path its op names: a list entry selected by `[name=X]` joins the user's own list,
+The overlay is walked path by path (what the values path wrote), so each value lands at
+exactly the path its edit names: a list entry selected by `[name=X]` joins the user's own list,
 and a conflict is reported at the leaf where the two values differ.
 """
 from __future__ import annotations
@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from krmfn.adapters import ops
-from krmfn.adapters.model import Change
 from krmfn.sdk import paths
 
 Leaf = tuple[paths.Step, ...]
@@ -25,39 +23,40 @@ class Outcome:
     conflicts: list[tuple[str, Any, Any]] = field(default_factory=list)  # (path, user's value, adapter's)
 
 
-def fill(values: dict, overlay: dict, changes: list[Change], env: dict) -> Outcome:
-    """Write the overlay's values into ``values`` in place, op by op, keeping the user's."""
+def fill(values: dict, overlay: dict, written: list) -> Outcome:
+    """Write the overlay's values into ``values`` in place, path by path, keeping the user's.
+
+    ``written`` is what the values path wrote where (krmfn.adapters.values.Written): a whole
+    value (an edit of a text or list the user may have) replaces theirs; a set value merges key
+    by key and reports a conflict where the user said otherwise.
+    """
     out = Outcome()
-    for change in changes:
-        for op in change.values:
-            if op.delete:
-                continue  # a values overlay cannot delete: Helm merges it over the user's values
-            path = ops.expand(op.path, env)
-            ours = paths.get(overlay, path)
-            if ours is None:
-                continue
-            steps = paths.parse(path)
-            shown = paths.format(steps)  # `a.b[c]` and `a.b.c` name one key: report one spelling
-            blocked = _obstacle(values, steps)
-            if blocked is not None:
-                where = paths.format(blocked[0])
-                if where not in (c[0] for c in out.conflicts):  # one report for every op below it
-                    out.conflicts.append((where, blocked[1], paths.get(overlay, where)))
-                continue
-            mine = paths.get(values, path)
-            if op.set is None:
-                # replace, mergeArgs, mergeYaml, append: the overlay's value is the user's own,
-                # edited (values_overlay starts from it), so it replaces it.
-                if mine != ours:
-                    paths.set(values, path, copy.deepcopy(ours))
-                    (out.added if mine is None else out.edited).append(shown)
-            elif mine is None:
+    for entry in written:
+        path = entry.path
+        ours = paths.get(overlay, path)
+        if ours is None:
+            continue
+        steps = paths.parse(path)
+        shown = paths.format(steps)  # `a.b[c]` and `a.b.c` name one key: report one spelling
+        blocked = _obstacle(values, steps)
+        if blocked is not None:
+            where = paths.format(blocked[0])
+            if where not in (c[0] for c in out.conflicts):  # one report for every path below it
+                out.conflicts.append((where, blocked[1], paths.get(overlay, where)))
+            continue
+        mine = paths.get(values, path)
+        if entry.whole:
+            # The overlay's value is the user's own, edited (the values path starts from it).
+            if mine != ours:
                 paths.set(values, path, copy.deepcopy(ours))
-                out.added.extend(paths.format(steps + leaf) for leaf in leaves(ours))
-            elif isinstance(mine, dict) and isinstance(ours, dict):
-                _merge(mine, ours, steps, out)
-            elif mine != ours:
-                out.conflicts.append((shown, mine, ours))
+                (out.added if mine is None else out.edited).append(shown)
+        elif mine is None:
+            paths.set(values, path, copy.deepcopy(ours))
+            out.added.extend(paths.format(steps + leaf) for leaf in leaves(ours))
+        elif isinstance(mine, dict) and isinstance(ours, dict):
+            _merge(mine, ours, steps, out)
+        elif mine != ours and shown not in (c[0] for c in out.conflicts):
+            out.conflicts.append((shown, mine, ours))
     return out
 
 

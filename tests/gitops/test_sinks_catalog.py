@@ -11,7 +11,7 @@ import copy
 import pytest
 
 from krmfn import plan as plan_mod
-from krmfn.adapters import catalog, engine
+from krmfn.adapters import catalog, values
 from tests import charts
 
 from .sinks import helmrelease, run, warnings
@@ -25,14 +25,15 @@ def test_filled_values_equal_the_values_path(case, mode):
     fc = charts.plan(mode)
     [hr], results = run([helmrelease(chart=case.chart, version=case.version, name=charts.RELEASE,
                                      namespace=charts.NAMESPACE, values=copy.deepcopy(case.values))], fc)
-    adapter = catalog.for_chart(case.chart, case.version)
-    if adapter is None:
+    comp = catalog.builtin(case.chart)
+    if comp is None or comp.binding(case.version) is None:
         assert hr["spec"]["values"] == case.values
         return
-    plan = plan_mod.from_dict(fc)
-    overlay = engine.values_overlay(adapter, case.version, plan, charts.RELEASE, charts.NAMESPACE, None, case.values)
-    changes, _ = engine.values_changes(adapter, case.version, plan, charts.RELEASE, charts.NAMESPACE, None, case.values)
-    # No conflicts, nothing unread: the only warnings are the adapter's own, one per warning change.
-    assert len(warnings(results)) == sum(1 for c in changes if c.warn)
-    assert all(w["message"].startswith(f"{adapter.name}: ") for w in warnings(results))
-    assert hr["spec"].get("values", {}) == charts.merge(case.values, overlay)
+    composed = values.compose(comp, case.version, plan_mod.from_dict(fc), charts.RELEASE, charts.NAMESPACE, None,
+                              case.values)
+    # No conflicts, nothing unread: the only warnings are the adapter's own, one per warning intent,
+    # and the one naming a version newer than the catalog's evidence.
+    expected = len(composed.warnings()) + (1 if comp.unproven(case.version) else 0)
+    assert len(warnings(results)) == expected
+    assert all(w["message"].startswith(f"{comp.name}: ") or "not proven" in w["message"] for w in warnings(results))
+    assert hr["spec"].get("values", {}) == charts.merge(case.values, composed.overlay)

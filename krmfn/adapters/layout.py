@@ -1,0 +1,149 @@
+"""How an adapter's ranges fit together: what a range inherits, and what the loader refuses.
+
+A range restates only what differs from the range before: places and facts merge by name,
+everything else it gives replaces the previous range's. The loader refuses ranges that overlap
+or leave a gap, evidence outside its range, an intent with a place a range does not bind, a
+mode no intent covers, and placeholders or options that do not exist.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from krmfn.adapters import semver
+
+if TYPE_CHECKING:
+    from krmfn.adapters.model import Adapter, Anchor, Fact, Intent, Place, Range
+
+
+@dataclass
+class Binding:
+    """One range with everything it inherits resolved: what the engine works from."""
+
+    range: "Range"
+    low: semver.Version
+    high: semver.Version | None
+    places: dict[str, "Place"] = field(default_factory=dict)
+    facts: dict[str, "Fact"] = field(default_factory=dict)
+    fullname: "Anchor | None" = None
+    subcharts: list[str] = field(default_factory=list)
+    noop: dict[str, str] = field(default_factory=dict)
+    skip: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def versions(self) -> str:
+        return self.range.versions
+
+    def covers(self, version: str) -> bool:
+        return semver.matches(version, self.range.versions)
+
+    def active(self, intent: "Intent") -> bool:
+        return intent.id not in self.skip
+
+    def edits(self, intent: "Intent") -> bool:
+        """Whether this chart line edits for the intent (a no-op range only checks)."""
+        return intent.id not in self.skip and intent.id not in self.noop
+
+
+def bindings(adapter: "Adapter") -> list[Binding]:
+    out: list[Binding] = []
+    for rng in adapter.spec.ranges:
+        low, high = semver.bounds(rng.versions)
+        prev = out[-1] if out else None
+        given = rng.model_fields_set
+        b = Binding(
+            rng, low, high,
+            places={**(prev.places if prev else {}), **rng.places},
+            facts={**(prev.facts if prev else {}), **rng.facts},
+            fullname=rng.fullname if "fullname" in given or not prev else prev.fullname,
+            subcharts=rng.subcharts if "subcharts" in given or not prev else prev.subcharts,
+            noop=rng.noop if "noop" in given or not prev else prev.noop,
+            skip=rng.skip if "skip" in given or not prev else prev.skip,
+        )
+        out.append(b)
+    return out
+
+
+def validate(adapter: "Adapter") -> None:
+    """Raise ValueError naming the first thing that does not fit."""
+    from krmfn.adapters.model import NON_IPV4, _placeholders
+
+    spec = adapter.spec
+    ids = [i.id for i in spec.intents]
+    if len(set(ids)) != len(ids):
+        raise ValueError("intent ids must be unique")
+    options = set(spec.options)
+    for n, intent in enumerate(spec.intents):
+        where = f"intents[{n}] ({intent.id})"
+        for part in (intent.edits, intent.checks, intent.warn):
+            try:
+                _placeholders([p.model_dump(by_alias=True) if hasattr(p, "model_dump") else p for p in part]
+                              if isinstance(part, list) else part, options)
+            except ValueError as e:
+                raise ValueError(f"{where}: {e}") from None
+        for cond in _conditions(intent.when):
+            unknown = sorted(set(cond.option or {}) - options)
+            if unknown:
+                raise ValueError(f"{where}: condition on unknown option(s) {', '.join(unknown)}")
+    _ranges_fit(adapter)
+    for n, b in enumerate(bindings(adapter)):
+        _range_binds(adapter, b, f"ranges[{n}] ({b.versions})")
+        for m in NON_IPV4:
+            if not any(m in i.modes and b.active(i) for i in spec.intents):
+                raise ValueError(f"ranges[{n}] ({b.versions}): nothing says what mode {m} needs "
+                                 "(an intent, or an explicit no-op intent)")
+
+
+def _conditions(cond):
+    if cond is None:
+        return []
+    return [cond] + [c for sub in cond.any or [] for c in _conditions(sub)]
+
+
+def _ranges_fit(adapter: "Adapter") -> None:
+    spec = adapter.spec
+    if not spec.ranges:
+        raise ValueError("an adapter needs at least one version range")
+    spans = [semver.bounds(r.versions) for r in spec.ranges]
+    for n, ((low, high), rng) in enumerate(zip(spans, spec.ranges)):
+        if high is not None and not low < high:
+            raise ValueError(f"ranges[{n}]: {rng.versions} is empty")
+        if n:
+            prev_high = spans[n - 1][1]
+            if prev_high is None or low < prev_high:
+                raise ValueError(f"ranges[{n}]: {rng.versions} overlaps {spec.ranges[n - 1].versions} (ranges go in order)")
+            if low != prev_high:
+                raise ValueError(f"ranges[{n}]: gap between {spec.ranges[n - 1].versions} and {rng.versions}")
+        for ev in rng.evidence:
+            chart, _, version = ev.rpartition("-")
+            if chart != spec.chart or not semver.matches(version, rng.versions):
+                raise ValueError(f"ranges[{n}]: evidence {ev} is not a {spec.chart} archive inside {rng.versions}")
+        for name in (*rng.noop, *rng.skip):
+            if name not in {i.id for i in spec.intents}:
+                raise ValueError(f"ranges[{n}]: no intent {name!r}")
+
+
+def _range_binds(adapter: "Adapter", b: Binding, where: str) -> None:
+    for intent in adapter.spec.intents:
+        if not b.active(intent):
+            continue
+        needed = {c.at for c in intent.checks}
+        if b.edits(intent):
+            needed |= intent.places()
+        missing = sorted(needed - set(b.places))
+        if missing:
+            raise ValueError(f"{where}: intent {intent.id} uses place(s) {', '.join(missing)}, which this range "
+                             "does not bind (bind them, or say `noop`/`skip` for the intent)")
+        for cond in _conditions(intent.when):
+            for fact in cond.factAbove or {}:
+                if fact not in b.facts:
+                    raise ValueError(f"{where}: intent {intent.id} needs fact {fact!r}, which this range does not define")
+    if b.fullname is None:
+        used = [i.id for i in adapter.spec.intents if b.active(i) and "{fullname}" in i.model_dump_json()]
+        used += [n for n, p in b.places.items() if "{fullname}" in p.model_dump_json()]
+        if used:
+            raise ValueError(f"{where}: {', '.join(used)} use(s) {{fullname}}, but the range names no `fullname` "
+                             "object to read it from")
+    for name, fact in b.facts.items():
+        if fact.at not in b.places:
+            raise ValueError(f"{where}: fact {name} reads place {fact.at!r}, which this range does not bind")
