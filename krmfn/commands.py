@@ -113,10 +113,14 @@ def values(plan_path, chart, version, release, namespace, values_path_arg, optio
 
 @cli.command("catalog")
 @click.argument("name", required=False)
-def catalog_cmd(name: str | None) -> None:
-    """List the component adapters, or show one in full with its sources."""
+@click.option("--markdown", is_flag=True, help="Every adapter's version ranges as the README's Markdown table.")
+def catalog_cmd(name: str | None, markdown: bool) -> None:
+    """List the component adapters and their version ranges, or show one in full with its sources."""
     from krmfn.adapters import catalog, describe
 
+    if markdown:
+        click.echo(describe.markdown(catalog.all_builtin()), nl=False)
+        return
     if name is None:
         click.echo(describe.table(catalog.all_builtin()), nl=False)
         return

@@ -81,8 +81,11 @@ def parse(doc: object, where: str) -> Component:
                                                   "(intents and ranges; see docs/adapters.md)")])
     try:
         adapter = Adapter.model_validate(doc)
+        layout.validate(adapter)
     except ValidationError as e:
         raise CatalogError(where, _problems(e)) from None
+    except layout.LayoutError as e:
+        raise CatalogError(where, [(f"spec.{e.where}", str(e))]) from None
     return Component(adapter, layout.bindings(adapter))
 
 

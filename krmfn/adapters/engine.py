@@ -15,6 +15,7 @@ from krmfn.adapters.layout import Binding
 from krmfn.adapters.model import Condition, Intent, Place
 from krmfn.plan import IPv6Plan
 from krmfn.sdk import objects
+from krmfn.sdk.errors import InputError
 from krmfn.sdk.results import ERROR, INFO, WARNING, Result
 
 
@@ -248,7 +249,7 @@ def _edit(obj: dict, path: str, edit, env: dict, comp: Component, intent: Intent
             return 0
         access.put(obj, path, after)
         return 1
-    except ValueError as e:  # an undecodable Secret value, a scalar where a map belongs
+    except (ValueError, InputError) as e:  # an undecodable Secret value, a text that is not YAML, a scalar where a map belongs
         out.results.append(Result(f"{comp.name}/{intent.id}: left {path} alone: {e}", ERROR, obj, path))
         return 0
 

@@ -64,34 +64,42 @@ def bindings(adapter: "Adapter") -> list[Binding]:
     return out
 
 
+class LayoutError(ValueError):
+    """What does not fit, and where in the adapter (a path below `spec`)."""
+
+    def __init__(self, where: str, message: str):
+        super().__init__(message)
+        self.where = where
+
+
 def validate(adapter: "Adapter") -> None:
-    """Raise ValueError naming the first thing that does not fit."""
+    """Raise LayoutError naming the first thing that does not fit, and where."""
     from krmfn.adapters.model import NON_IPV4, _placeholders
 
     spec = adapter.spec
     ids = [i.id for i in spec.intents]
     if len(set(ids)) != len(ids):
-        raise ValueError("intent ids must be unique")
+        raise LayoutError("intents", "intent ids must be unique")
     options = set(spec.options)
     for n, intent in enumerate(spec.intents):
-        where = f"intents[{n}] ({intent.id})"
+        where = f"intents[{n}]"
         for part in (intent.edits, intent.checks, intent.warn):
             try:
                 _placeholders([p.model_dump(by_alias=True) if hasattr(p, "model_dump") else p for p in part]
                               if isinstance(part, list) else part, options)
             except ValueError as e:
-                raise ValueError(f"{where}: {e}") from None
+                raise LayoutError(where, f"{intent.id}: {e}") from None
         for cond in _conditions(intent.when):
             unknown = sorted(set(cond.option or {}) - options)
             if unknown:
-                raise ValueError(f"{where}: condition on unknown option(s) {', '.join(unknown)}")
+                raise LayoutError(f"{where}.when", f"condition on unknown option(s) {', '.join(unknown)}")
     _ranges_fit(adapter)
     for n, b in enumerate(bindings(adapter)):
-        _range_binds(adapter, b, f"ranges[{n}] ({b.versions})")
+        _range_binds(adapter, b, f"ranges[{n}]")
         for m in NON_IPV4:
             if not any(m in i.modes and b.active(i) for i in spec.intents):
-                raise ValueError(f"ranges[{n}] ({b.versions}): nothing says what mode {m} needs "
-                                 "(an intent, or an explicit no-op intent)")
+                raise LayoutError(f"ranges[{n}]", f"{b.versions}: nothing says what mode {m} needs "
+                                  "(an intent, or an explicit no-op intent)")
 
 
 def _conditions(cond):
@@ -103,24 +111,24 @@ def _conditions(cond):
 def _ranges_fit(adapter: "Adapter") -> None:
     spec = adapter.spec
     if not spec.ranges:
-        raise ValueError("an adapter needs at least one version range")
+        raise LayoutError("ranges", "an adapter needs at least one version range")
     spans = [semver.bounds(r.versions) for r in spec.ranges]
     for n, ((low, high), rng) in enumerate(zip(spans, spec.ranges)):
         if high is not None and not low < high:
-            raise ValueError(f"ranges[{n}]: {rng.versions} is empty")
+            raise LayoutError(f"ranges[{n}].versions", f"{rng.versions} is empty")
         if n:
             prev_high = spans[n - 1][1]
             if prev_high is None or low < prev_high:
-                raise ValueError(f"ranges[{n}]: {rng.versions} overlaps {spec.ranges[n - 1].versions} (ranges go in order)")
+                raise LayoutError(f"ranges[{n}].versions", f"{rng.versions} overlaps {spec.ranges[n - 1].versions} (ranges go in order)")
             if low != prev_high:
-                raise ValueError(f"ranges[{n}]: gap between {spec.ranges[n - 1].versions} and {rng.versions}")
+                raise LayoutError(f"ranges[{n}].versions", f"gap between {spec.ranges[n - 1].versions} and {rng.versions}")
         for ev in rng.evidence:
             chart, _, version = ev.rpartition("-")
             if chart != spec.chart or not semver.matches(version, rng.versions):
-                raise ValueError(f"ranges[{n}]: evidence {ev} is not a {spec.chart} archive inside {rng.versions}")
+                raise LayoutError(f"ranges[{n}].evidence", f"evidence {ev} is not a {spec.chart} archive inside {rng.versions}")
         for name in (*rng.noop, *rng.skip):
             if name not in {i.id for i in spec.intents}:
-                raise ValueError(f"ranges[{n}]: no intent {name!r}")
+                raise LayoutError(f"ranges[{n}]", f"noop/skip names no intent {name!r}")
 
 
 def _range_binds(adapter: "Adapter", b: Binding, where: str) -> None:
@@ -132,18 +140,19 @@ def _range_binds(adapter: "Adapter", b: Binding, where: str) -> None:
             needed |= intent.places()
         missing = sorted(needed - set(b.places))
         if missing:
-            raise ValueError(f"{where}: intent {intent.id} uses place(s) {', '.join(missing)}, which this range "
-                             "does not bind (bind them, or say `noop`/`skip` for the intent)")
+            raise LayoutError(f"{where}.places", f"{b.versions}: intent {intent.id} uses place(s) {', '.join(missing)}, "
+                              "which this range does not bind (bind them, or say `noop`/`skip` for the intent)")
         for cond in _conditions(intent.when):
             for fact in cond.factAbove or {}:
                 if fact not in b.facts:
-                    raise ValueError(f"{where}: intent {intent.id} needs fact {fact!r}, which this range does not define")
+                    raise LayoutError(f"{where}.facts", f"{b.versions}: intent {intent.id} needs fact {fact!r}, "
+                                      "which this range does not define")
     if b.fullname is None:
         used = [i.id for i in adapter.spec.intents if b.active(i) and "{fullname}" in i.model_dump_json()]
         used += [n for n, p in b.places.items() if "{fullname}" in p.model_dump_json()]
         if used:
-            raise ValueError(f"{where}: {', '.join(used)} use(s) {{fullname}}, but the range names no `fullname` "
-                             "object to read it from")
+            raise LayoutError(f"{where}.fullname", f"{b.versions}: {', '.join(used)} use(s) {{fullname}}, but the range "
+                              "names no `fullname` object to read it from")
     for name, fact in b.facts.items():
         if fact.at not in b.places:
-            raise ValueError(f"{where}: fact {name} reads place {fact.at!r}, which this range does not bind")
+            raise LayoutError(f"{where}.facts", f"{b.versions}: fact {name} reads place {fact.at!r}, which this range does not bind")

@@ -187,7 +187,10 @@ class Check(_M):
     @classmethod
     def _regex(cls, v):
         if v is not None:
-            re.compile(v)
+            try:
+                re.compile(v)
+            except re.error as e:
+                raise ValueError(f"not a regular expression: {e}") from None
         return v
 
     @model_validator(mode="after")
@@ -301,10 +304,3 @@ class Adapter(_M):
     @property
     def name(self) -> str:
         return self.metadata.name
-
-    @model_validator(mode="after")
-    def _coherent(self) -> "Adapter":
-        from krmfn.adapters.layout import validate
-
-        validate(self)
-        return self

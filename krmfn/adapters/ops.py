@@ -201,6 +201,8 @@ def apply(current: Any, edit: Edit, env: dict[str, Any]) -> Any:
         extra = expand(edit.mergeYaml, env)
         if isinstance(current, str):
             parsed = yaml12.load(current) if current.strip() else {}
+            if not isinstance(parsed, dict):
+                raise ValueError(f"the text is YAML {type(parsed).__name__}, not a map to merge into")
             merged = merge_yaml(parsed, extra)
             return current if merged == parsed else yaml12.dump(merged)
         return merge_yaml(current, extra)

@@ -33,7 +33,8 @@ def test_components_narrow_to_listed_adapters_and_releases():
     rc, out, _ = run_function(items, plan)
     # The audit still reports what the unlisted instances leave unfixed, as errors.
     assert rc == 1
-    assert [m.split(":")[0] for m in adapter_infos(out)] == ["mysql adapter on release other (mysql 8.8.18, ipv6)"]
+    assert [m.split(":")[0] for m in adapter_infos(out)] == [
+        "mysql adapter on release other (mysql 8.8.18, range >=8.0.0 <9.0.0, ipv6)"]
     assert "bind-address=*" in my_cnf(out["items"], "other-mysql")
     assert "bind-address=0.0.0.0" in my_cnf(out["items"], "rel-mysql")
     rabbit = next(o for o in out["items"] if objects.name(o) == "rel-rabbitmq" and o["kind"] == "StatefulSet")
@@ -55,17 +56,19 @@ MEMCACHED = {
     "spec": {"template": {"spec": {"containers": [{"name": "memcached", "args": ["-l", "0.0.0.0"]}]}}},
 }
 INLINE = {
-    "apiVersion": "krmfn.dev/v1alpha1", "kind": "Adapter", "metadata": {"name": "memcached"},
+    "apiVersion": "krmfn.dev/v1alpha2", "kind": "Adapter", "metadata": {"name": "memcached"},
     "spec": {
         "summary": "memcached listens on both families",
-        "charts": [{"name": "memcached", "versions": "6.x"}],
-        "changes": [{
+        "chart": "memcached",
+        "intents": [{
             "id": "listen-any",
             "why": "-l 0.0.0.0 is IPv4 only",
-            "patches": [{"target": {"kind": "Deployment"}, "ops": [
-                {"path": "spec.template.spec.containers[name=memcached].args[1]", "set": "::"}]}],
-            "checks": [{"target": {"kind": "Deployment"}, "path": "spec.template.spec.containers[name=memcached].args[1]",
-                        "equals": "::"}],
+            "edits": [{"at": "listen", "set": "::"}],
+            "checks": [{"at": "listen", "equals": "::"}],
+        }],
+        "ranges": [{
+            "versions": ">=6.0.0 <7.0.0", "evidence": ["memcached-6.0.0"], "why": "args: [-l, 0.0.0.0]",
+            "places": {"listen": {"kind": ["Deployment"], "path": "spec.template.spec.containers[name=memcached].args[1]"}},
         }],
     },
 }
@@ -75,14 +78,50 @@ def test_inline_adapters_add_a_component_without_code():
     rc, out, _ = run_function([copy.deepcopy(MEMCACHED)], charts.plan("ipv6", adapters=[INLINE]))
     assert rc == 0, out["results"]
     assert out["items"][0]["spec"]["template"]["spec"]["containers"][0]["args"] == ["-l", "::"]
-    assert adapter_infos(out)[0].startswith("memcached adapter on release cache (memcached 6.0.0, ipv6)")
+    assert adapter_infos(out)[0].startswith("memcached adapter on release cache (memcached 6.0.0, range >=6.0.0 <7.0.0, ipv6)")
 
 
 def test_an_invalid_inline_adapter_is_an_error_naming_the_field():
     broken = copy.deepcopy(INLINE)
-    broken["spec"]["charts"][0]["versions"] = "not a range"
+    broken["spec"]["ranges"][0]["versions"] = "6.x"
     rc, out, _ = run_function([copy.deepcopy(MEMCACHED)], charts.plan("ipv6", adapters=[broken]))
     assert rc == 1
     [error] = [r for r in out["results"] if r["severity"] == "error"]
-    assert error["field"]["path"] == "spec.adapters[0].spec.charts[0].versions" and "not a version range" in error["message"]
+    assert error["field"]["path"] == "spec.adapters[0].spec.ranges[0].versions" and "'>=A <B' or '>=A'" in error["message"]
+    assert out["items"] == [MEMCACHED]
+
+
+def _with(path: str, value) -> dict:
+    broken = copy.deepcopy(INLINE)
+    node = broken
+    *head, last = path.split(".")
+    for key in head:
+        node = node[int(key)] if key.isdigit() else node[key]
+    node[int(last) if last.isdigit() else last] = value
+    return broken
+
+
+def test_inline_adapters_are_validated_as_user_input():
+    """Regular expressions, placeholders and texts an inline adapter brings are checked when the plan is read."""
+    cases = [
+        ("spec.intents.0.checks.0", {"at": "listen", "matches": "("}, "spec.adapters[0].spec.intents[0].checks[0].matches"),
+        ("spec.intents.0.edits.0", {"at": "listen", "set": "{nope}"}, "spec.adapters[0].spec"),
+        ("spec.intents.0.edits.0", {"at": "elsewhere", "set": "::"}, "spec.adapters[0].spec"),
+    ]
+    for path, value, field in cases:
+        rc, out, stderr = run_function([copy.deepcopy(MEMCACHED)], charts.plan("ipv6", adapters=[_with(path, value)]))
+        errors = [r for r in out["results"] if r["severity"] == "error"]
+        assert rc == 1 and len(errors) == 1 and errors[0]["field"]["path"].startswith(field), errors
+        assert "internal error" not in errors[0]["message"] and "Traceback" not in stderr
+        assert out["items"] == [MEMCACHED]
+
+
+def test_an_edit_that_cannot_apply_is_an_error_on_the_field_not_a_crash():
+    """mergeYaml into a text that is not YAML: the object is left alone and the result names the field."""
+    adapter = _with("spec.intents.0.edits.0", {"at": "listen", "mergeYaml": {"a": 1}})
+    adapter["spec"]["intents"][0]["checks"] = []
+    rc, out, _ = run_function([copy.deepcopy(MEMCACHED)], charts.plan("ipv6", adapters=[adapter]))
+    [error] = [r for r in out["results"] if r["severity"] == "error"]
+    assert rc == 1 and error["field"]["path"] == "spec.template.spec.containers[name=memcached].args[1]"
+    assert "internal error" not in error["message"]
     assert out["items"] == [MEMCACHED]
