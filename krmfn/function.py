@@ -112,6 +112,8 @@ def _checks(ctx: Context) -> None:
 
 
 def _audit(ctx: Context) -> None:
+    if not ctx.objs:
+        return  # nothing to judge; its rule modules need not even load
     from krmfn import audit
 
     ctx.report(audit.run(ctx.objs, ctx.plan, skip=_INJECTOR_REPORTS))

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from krmfn.adapters.model import Select
 from krmfn.sdk import objects, paths
+
+if TYPE_CHECKING:
+    from krmfn.adapters.model import Select
 
 
 def chart_name(obj: dict) -> str | None:
@@ -48,6 +50,10 @@ def select(objs: list[dict], sel: Select, chart: str) -> list[dict]:
                 continue
         if sel.argOf is not None and objects.name(obj) not in _named_by(objs, sel.argOf):
             continue
+        if sel.nameSuffix is not None and not objects.name(obj).endswith(sel.nameSuffix):
+            continue
+        if sel.lacksNameSuffix is not None and objects.name(obj).endswith(sel.lacksNameSuffix):
+            continue
         out.append(obj)
     return out
 
@@ -81,6 +87,10 @@ def describe(sel: Select) -> str:
         parts.append("headless" if sel.headless else "not headless")
     if sel.argOf:
         parts.append(f"named by a container's {sel.argOf}")
+    if sel.nameSuffix:
+        parts.append(f"named *{sel.nameSuffix}")
+    if sel.lacksNameSuffix:
+        parts.append(f"not named *{sel.lacksNameSuffix}")
     return " ".join([what, *parts])
 
 

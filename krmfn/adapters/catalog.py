@@ -9,11 +9,15 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
 
 from krmfn.adapters import layout, semver
-from krmfn.adapters.model import API_VERSION, Adapter
 from krmfn.sdk import yaml12
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from krmfn.adapters.model import Adapter
 
 # In a checkout this is a link to the top-level catalog/; in a wheel, the copied files.
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "catalog"
@@ -26,7 +30,7 @@ class CatalogError(ValueError):
         self.problems = problems
 
 
-def _problems(e: ValidationError) -> list[tuple[str, str]]:
+def _problems(e: "ValidationError") -> list[tuple[str, str]]:
     out = []
     for err in e.errors(include_url=False):
         loc = ""
@@ -40,7 +44,7 @@ def _problems(e: ValidationError) -> list[tuple[str, str]]:
 class Component:
     """An adapter with its ranges resolved."""
 
-    adapter: Adapter
+    adapter: "Adapter"
     bindings: list[layout.Binding]
 
     @property
@@ -76,6 +80,11 @@ class Component:
 
 
 def parse(doc: object, where: str) -> Component:
+    # The schema's pydantic models are built here, on first use: a run that reads no adapter never pays for them.
+    from pydantic import ValidationError
+
+    from krmfn.adapters.model import API_VERSION, Adapter
+
     if isinstance(doc, dict) and doc.get("apiVersion") == "krmfn.dev/v1alpha1":
         raise CatalogError(where, [("apiVersion", f"krmfn.dev/v1alpha1 adapters are no longer read: write {API_VERSION} "
                                                   "(intents and ranges; see docs/adapters.md)")])

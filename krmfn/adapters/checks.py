@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from krmfn.adapters import access, ops
-from krmfn.adapters.model import Check, Intent
 from krmfn.sdk import yaml12
 from krmfn.sdk.errors import InputError
 from krmfn.sdk.results import ERROR, Result
+
+if TYPE_CHECKING:
+    from krmfn.adapters.model import Check, Intent
 
 
 def run(comp, binding, intents: list[Intent], objs: list[dict], env: dict, on: str) -> list[Result]:
@@ -29,7 +31,7 @@ def run(comp, binding, intents: list[Intent], objs: list[dict], env: dict, on: s
             if not targets and not place.optional:
                 results.append(Result(f"{comp.name}/{intent.id} check failed: no {access.describe(place)} to check "
                                       f"{chk.at}", ERROR))
-            path = access.join(place.path, chk.path)
+            path = access.join(ops.expand(place.path, env), chk.path)  # a path may name {fullname}
             for obj in targets:
                 try:
                     what = failure(chk, access.get(obj, path), env)

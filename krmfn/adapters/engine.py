@@ -7,16 +7,20 @@ team delivers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from krmfn.adapters import access, checks, ops
-from krmfn.adapters.catalog import Catalog, Component
 from krmfn.adapters.detect import Instance, instances
-from krmfn.adapters.layout import Binding
-from krmfn.adapters.model import Condition, Intent, Place
-from krmfn.plan import IPv6Plan
 from krmfn.sdk import objects
 from krmfn.sdk.errors import InputError
 from krmfn.sdk.results import ERROR, INFO, WARNING, Result
+
+if TYPE_CHECKING:
+    # Types only: the pydantic models are built when a catalog file is read, not on every start.
+    from krmfn.adapters.catalog import Catalog, Component
+    from krmfn.adapters.layout import Binding
+    from krmfn.adapters.model import Condition, Intent, Place
+    from krmfn.plan import IPv6Plan
 
 
 class OptionError(ValueError):
@@ -147,7 +151,7 @@ def _instance(comp: Component, b: Binding, inst: Instance, plan: IPv6Plan, opts:
         out.results.append(Result(f"{comp.name}: {problem}", ERROR, _anchor(inst)))
         return
     env = environment(plan, inst.chart, inst.version, inst.release, inst.namespace, fullname, opts)
-    active = intents(comp, b, plan, opts, lambda name: _fact(b, name, inst, comp.chart))
+    active = intents(comp, b, plan, opts, lambda name: _fact(b, name, inst, comp.chart, env))
     proven, summary = [], []
     for intent in active:
         if not b.edits(intent):
@@ -185,10 +189,11 @@ def _fullname(b: Binding, inst: Instance, chart: str) -> tuple[str, str | None]:
     return name[: len(name) - len(b.fullname.suffix)] if b.fullname.suffix else name, None
 
 
-def _fact(b: Binding, name: str, inst: Instance, chart: str) -> int:
+def _fact(b: Binding, name: str, inst: Instance, chart: str, env: dict | None = None) -> int:
     fact = b.facts[name]
     place = b.places[fact.at]
-    found = [access.get(o, place.path) for o in access.select(inst.objects, place, chart)]
+    path = ops.expand(place.path, env) if env else place.path
+    found = [access.get(o, path) for o in access.select(inst.objects, place, chart)]
     if fact.count:
         return sum(v is not None for v in found)
     nums = [v for v in found if isinstance(v, int) and not isinstance(v, bool)]
@@ -228,13 +233,13 @@ def _apply_intent(comp: Component, b: Binding, intent: Intent, inst: Instance, e
             complete = False
             out.results.append(_missing(comp, intent, place, inst))
         for obj in objs:
-            changed += _edit(obj, access.join(place.path, edit.path), edit, env, comp, intent, out)
+            changed += _edit(obj, access.join(ops.expand(place.path, env), edit.path), edit, env, comp, intent, out)
             if intent.familyFields:
                 out.decided.add(objects.identity(obj))
     if changed and intent.restart:
         place = b.places[intent.restart.at]
         for obj in access.select(inst.objects, place, comp.chart):
-            path = access.join(place.path, f"[{intent.restart.annotation}]")
+            path = access.join(ops.expand(place.path, env), f"[{intent.restart.annotation}]")
             if access.get(obj, path) != intent.restart.value:
                 access.put(obj, path, intent.restart.value)
                 changed += 1

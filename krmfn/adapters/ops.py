@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from krmfn.adapters.model import Edit, Line, UrlHost
 from krmfn.sdk import yaml12
+
+if TYPE_CHECKING:
+    from krmfn.adapters.model import Edit, Line, UrlHost
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)\}")
 
@@ -102,6 +104,8 @@ def assignments(text: str, keys: set[str], sep: str = "=") -> list[str]:
 
 def ensure_line(text: str, spec: Line) -> str:
     """Every line of the key says the value; without one, a line is added (under its section)."""
+    if spec.unlessEmpty and not text.strip():
+        return text
     keys = {spec.key, *spec.spellings}
     mark = spec.sep.strip() or " "
     lines = text.split("\n")

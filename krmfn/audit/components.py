@@ -21,3 +21,9 @@ IPV4_VALIDATED_ENV = {
 
 def is_rabbitmq(c: Container) -> bool:
     return c.image == "rabbitmq" or any(e.get("name") == "RABBITMQ_NODE_NAME" for _, e in c.env())
+
+
+def runs_erlang_node(c: Container) -> bool:
+    """A RabbitMQ container that starts a node or its CLI. Init containers of the image do neither: the
+    chart's prepare-plugins-dir (rabbitmq 14.0.2+) only copies plugin files before the node starts."""
+    return is_rabbitmq(c) and ".initContainers[" not in c.path

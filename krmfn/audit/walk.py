@@ -2,6 +2,8 @@
 ConfigMap data, and the strings in all of them, each with its kpt-style field path."""
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,17 +76,29 @@ class Container:
         """Literal env values by name (the last one wins, as in the kubelet)."""
         return {str(e.get("name")): e["value"] for _, e in self.env() if isinstance(e.get("value"), str)}
 
-    def configmap_mounts(self) -> Iterator[tuple[dict, dict]]:
-        """(volumeMount, configMap volume source) of each mount a ConfigMap backs."""
+    def config_mounts(self) -> Iterator[tuple[dict, str, str, dict]]:
+        """(volumeMount, kind, name, volume source) of each mount a ConfigMap or a Secret backs."""
         volumes = {v.get("name"): v for v in as_list(self.pod.get("volumes")) if isinstance(v, dict)}
         for mount in as_list(self.spec.get("volumeMounts")):
-            source = dig(volumes.get(as_dict(mount).get("name")), "configMap")
-            if isinstance(source, dict) and isinstance(source.get("name"), str):
-                yield mount, source
+            volume = volumes.get(as_dict(mount).get("name"))
+            for kind, field, name_field in (("ConfigMap", "configMap", "name"), ("Secret", "secret", "secretName")):
+                source = dig(volume, field)
+                if isinstance(source, dict) and isinstance(source.get(name_field), str):
+                    yield mount, kind, source[name_field], source
+            # A projected volume merges several sources into one directory (rabbitmq 10.1.0+ mounts its config so).
+            for part in as_list(dig(volume, "projected", "sources")):
+                for kind, field in (("ConfigMap", "configMap"), ("Secret", "secret")):
+                    source = dig(part, field)
+                    if isinstance(source, dict) and isinstance(source.get("name"), str):
+                        yield mount, kind, source["name"], source
 
     def configmaps(self) -> list[str]:
         """Names of the ConfigMaps mounted into the container."""
-        return list(dict.fromkeys(source["name"] for _, source in self.configmap_mounts()))
+        return list(dict.fromkeys(name for _, kind, name, _ in self.config_mounts() if kind == "ConfigMap"))
+
+    def config_objects(self) -> list[tuple[str, str]]:
+        """(kind, name) of the ConfigMaps and Secrets mounted into the container."""
+        return list(dict.fromkeys((kind, name) for _, kind, name, _ in self.config_mounts()))
 
     def handlers(self) -> Iterator[tuple[str, dict]]:
         """(path, handler) of the probes and lifecycle hooks: maps holding exec/httpGet/tcpSocket."""
@@ -142,10 +156,8 @@ def sites(obj: dict, container_list: list[Container]) -> list[Site]:
         out.extend(_items(f"{c.path}.args", c.spec.get("args"), ARG, c))
         for path, handler in c.handlers():
             out.extend(_items(f"{path}.exec.command", dig(handler, "exec", "command"), HANDLER, c))
-    if is_configmap(obj):
-        for key, value in as_dict(obj.get("data")).items():
-            if isinstance(value, str) and not _PROSE.search(str(key)):
-                out.append(Site(f"data.{key}", value, DATA, str(key)))
+    for key, value in config_texts(obj).items():
+        out.append(Site(f"data.{key}", value, DATA, key))
     return out
 
 
@@ -153,12 +165,41 @@ def is_configmap(obj: dict) -> bool:
     return obj.get("kind") == "ConfigMap" and obj.get("apiVersion") == "v1"
 
 
+def is_secret(obj: dict) -> bool:
+    return obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1"
+
+
+# Secret keys that name a config file (rabbitmq.conf since rabbitmq chart 10.1.0): read decoded.
+# Other keys (passwords, certificates) are never read, so no finding can quote a secret value.
+_CONFIG_FILE = re.compile(r"(?i)\.(conf|cfg|cnf|ini|ya?ml|json|properties|toml|xml|sh)$")
+
+
+def config_texts(obj: dict) -> dict[str, str]:
+    """The config files an object holds, by key: a ConfigMap's data, a Secret's config-file keys decoded."""
+    if is_configmap(obj):
+        return {str(k): v for k, v in as_dict(obj.get("data")).items() if isinstance(v, str) and not _PROSE.search(str(k))}
+    if not is_secret(obj):
+        return {}
+    out = {}
+    for key, value in as_dict(obj.get("data")).items():
+        if isinstance(value, str) and _CONFIG_FILE.search(str(key)):
+            try:
+                out[str(key)] = base64.b64decode(value, validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                continue  # not text: nothing a rule could read
+    out.update({str(k): v for k, v in as_dict(obj.get("stringData")).items()
+                if isinstance(v, str) and _CONFIG_FILE.search(str(k))})
+    return out
+
+
 _ABS_PATH = re.compile(r"(?<![\w.])/[\w.@+-]+(?:/[\w.@+-]+)*")
 
 
 def _configmap_file(c: Container, path: str) -> tuple[str, str] | None:
     """(ConfigMap name, key) of the file at `path` in the container, if a ConfigMap provides it."""
-    for mount, cm in c.configmap_mounts():
+    for mount, kind, _, cm in c.config_mounts():
+        if kind != "ConfigMap":
+            continue
         mount_path = str(mount.get("mountPath") or "").rstrip("/")
         if not mount_path:
             continue
@@ -199,13 +240,13 @@ class Bundle:
         return self._by_ref.get((kind, namespace, name))
 
     @cached_property
-    def mounts(self) -> dict[tuple[str, str], list[tuple[dict, Container]]]:
-        """(namespace, ConfigMap name) -> the workloads and containers that mount it."""
-        out: dict[tuple[str, str], list[tuple[dict, Container]]] = {}
+    def mounts(self) -> dict[tuple[str, str, str], list[tuple[dict, Container]]]:
+        """(kind, namespace, name) of a ConfigMap or Secret -> the workloads and containers that mount it."""
+        out: dict[tuple[str, str, str], list[tuple[dict, Container]]] = {}
         for obj in self.items:
             for c in containers(obj):
-                for name in c.configmaps():
-                    out.setdefault((objects.namespace(obj), name), []).append((obj, c))
+                for kind, name in c.config_objects():
+                    out.setdefault((kind, objects.namespace(obj), name), []).append((obj, c))
         return out
 
     @cached_property

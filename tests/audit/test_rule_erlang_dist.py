@@ -75,3 +75,21 @@ def test_rabbitmq_chart():
                   f"extraEnvVars[0].value={INETRC}", "extraEnvVars[1].name=RABBITMQ_CTL_ERL_ARGS",
                   "extraEnvVars[1].value=-proto_dist inet6_tcp")
     assert hits(fixed, RULE) == []
+
+
+def test_an_init_container_of_the_image_runs_no_node():
+    """rabbitmq 14.0.2+'s prepare-plugins-dir copies plugin files with the RabbitMQ image and starts no Erlang."""
+    init = container("prepare-plugins-dir", RABBIT, command=["/bin/bash", "-ec", "cp -r /opt/plugins /plugins"])
+    c = rabbit(RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=INETRC, RABBITMQ_CTL_ERL_ARGS="-proto_dist inet6_tcp")
+    assert hits([workload(c, init=[init])], RULE) == []
+    # The main container still answers for itself.
+    [hit] = hits([workload(rabbit(), init=[init])], RULE)
+    assert hit.finding.path == "spec.template.spec.containers[0].env"
+
+
+def test_the_newest_chart_before_krmfn_is_flagged_once_per_workload_not_for_its_init_container():
+    objs = chart("rabbitmq-16.0.16")
+    assert any(c.get("name") == "prepare-plugins-dir"
+               for o in objs if o["kind"] == "StatefulSet" for c in o["spec"]["template"]["spec"]["initContainers"])
+    found = hits(objs, RULE)
+    assert [h.finding.path for h in found] == ["spec.template.spec.containers[0].env"]

@@ -47,3 +47,13 @@ def test_management_image_tag_enables_the_plugin():
     objs[1]["spec"]["template"]["spec"]["containers"][0]["image"] = "rabbitmq:3.9-management"
     [hit] = hits(objs, RULE)
     assert hit.finding.found == "rabbitmq_management enabled, no management.tcp.ip"
+
+
+def test_rabbitmq_conf_held_in_a_secret_is_read():
+    """From rabbitmq chart 10.1.0 rabbitmq.conf is a Secret key: the audit reads it decoded, as it reads a ConfigMap."""
+    from audit_support import chart as render_chart
+
+    objs = render_chart("rabbitmq-16.0.16")
+    [secret] = [o for o in objs if o["kind"] == "Secret" and "rabbitmq.conf" in (o.get("data") or {})]
+    found = [h for h in hits(objs, "rabbitmq-http-ipv4") if h.obj is secret]
+    assert found and all(h.finding.path == "data.rabbitmq.conf" for h in found)

@@ -16,6 +16,7 @@ from krmfn.audit.rules import (
     service_family,
     single_family_script,
     unbracketed_ipv6,
+    zookeeper_quorum_one_address,
 )
 
 ALL = (
@@ -36,5 +37,6 @@ ALL = (
     erlang_dist,
     rabbitmq_http_ipv4,
     single_family_script,
+    zookeeper_quorum_one_address,
     duplicate_env,
 )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from krmfn.audit.components import is_rabbitmq
+from krmfn.audit.components import runs_erlang_node
 from krmfn.audit.context import Context, Finding
 from krmfn.audit.walk import Container, as_dict, as_list
 from krmfn.sdk import objects
@@ -44,7 +44,7 @@ def _container(ctx: Context, c: Container):
     carriers = [(i, e) for i, e in c.env() if isinstance(e.get("value"), str) and _INET6.search(e["value"])]
     ipv6_only = ctx.plan.families == ["IPv6"]
     if not carriers:
-        if ipv6_only and is_rabbitmq(c):
+        if ipv6_only and runs_erlang_node(c):
             yield Finding(
                 f"{c.path}.env", f"no `-proto_dist inet6_tcp` in container {c.spec.get('name')}",
                 f"set {_SERVER}=\"-kernel inetrc '/etc/rabbitmq/erl_inetrc' -proto_dist inet6_tcp\" and "

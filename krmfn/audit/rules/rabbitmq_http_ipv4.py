@@ -4,7 +4,7 @@ from __future__ import annotations
 from krmfn.audit.components import is_rabbitmq
 from krmfn.audit.context import Context, Finding
 from krmfn.audit.text import code_lines
-from krmfn.audit.walk import DATA, as_dict, is_configmap
+from krmfn.audit.walk import DATA, config_texts
 from krmfn.sdk import objects
 from krmfn.sdk.results import WARNING
 
@@ -29,17 +29,17 @@ def _enabled(ctx: Context, containers) -> list[str]:
         text += c.env_values().values()
         if "management" in str(c.spec.get("image") or "").rpartition(":")[2]:  # rabbitmq:3.9-management
             text.append(_PLUGINS["management"])
-        for name in c.configmaps():
-            cm = ctx.bundle.get("ConfigMap", objects.namespace(ctx.obj), name) or {}
-            text += [str(v) for v in as_dict(cm.get("data")).values()]
+        for kind, name in c.config_objects():
+            text += config_texts(ctx.bundle.get(kind, objects.namespace(ctx.obj), name) or {}).values()
     joined = "\n".join(text)
     return [p for p, plugin in _PLUGINS.items() if plugin in joined]
 
 
 def check(ctx: Context):
-    if not ctx.ipv6 or not is_configmap(ctx.obj):
+    if not ctx.ipv6 or not config_texts(ctx.obj):
         return
-    users = ctx.bundle.mounts.get((objects.namespace(ctx.obj), objects.name(ctx.obj)), [])
+    # rabbitmq.conf is a ConfigMap key up to chart 10.0 and a Secret key from 10.1.0.
+    users = ctx.bundle.mounts.get((objects.kind(ctx.obj), objects.namespace(ctx.obj), objects.name(ctx.obj)), [])
     rabbits = [c for _, c in users if is_rabbitmq(c)]
     if not rabbits:
         return
