@@ -4,6 +4,7 @@ from __future__ import annotations
 import textwrap
 
 from krmfn.adapters.catalog import Component
+from krmfn.adapters.model import OPS
 
 
 def _one_line(text: str) -> str:
@@ -61,8 +62,7 @@ def full(comp: Component) -> str:
         out.append(f"  {i.id} [{', '.join(i.modes)}]{cond}")
         out.append(_wrap(i.why, "      "))
         for e in i.edits:
-            op = next(k for k in ("set", "fill", "setEnv", "ensureLine", "mergeArgs", "mergeYaml", "append", "urlHost")
-                      if getattr(e, k) is not None)
+            op = next(k for k in OPS if getattr(e, k) is not None)
             out.append(f"      {op} at {e.at}{'.' + e.path if e.path else ''}"
                        + (f" ({', '.join(e.on)} path only)" if len(e.on) == 1 else ""))
         if i.restart:

@@ -42,7 +42,9 @@ def instances(objs: list[dict], subcharts=lambda chart, version: ()) -> list[Ins
     """Chart instances by (release, chart, version), cluster-scoped objects joining theirs.
 
     `subcharts(chart, version)` names the charts a chart renders inside itself (elasticsearch's
-    kibana): their objects, same release and namespace, join the parent's instance.
+    kibana): their objects, same release and namespace, join the parent's instance. A side that
+    renders no namespace at all (elasticsearch 17.x; its kibana 9.x namespaces only a few objects)
+    takes the one the render is applied to, so it matches either.
     """
     found: dict[tuple, Instance] = {}
     for obj in objs:
@@ -62,6 +64,7 @@ def instances(objs: list[dict], subcharts=lambda chart, version: ()) -> list[Ins
         for sub in subcharts(parent.chart, parent.version):
             for key in [k for k in found if k[0] == parent.release and k[1] == sub]:
                 child = found[key]
-                if child.namespace in ("", parent.namespace) and child is not parent:
+                same_ns = child.namespace == parent.namespace or "" in (child.namespace, parent.namespace)
+                if child is not parent and same_ns:
                     parent.objects.extend(found.pop(key).objects)
     return list(found.values())

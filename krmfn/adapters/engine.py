@@ -158,14 +158,15 @@ def _instance(comp: Component, b: Binding, inst: Instance, plan: IPv6Plan, opts:
             proven.append(intent)
             summary.append(f"{intent.id} (no edit for this chart line)")
             continue
-        changed, complete = _apply_intent(comp, b, intent, inst, env, out, existing)
+        changed, complete, found = _apply_intent(comp, b, intent, inst, env, out, existing)
         # An intent that found nothing to edit is already an error; its checks would only repeat it.
         if complete:
             proven.append(intent)
         if not any("function" in e.on for e in intent.edits):
             summary.append(f"{intent.id} (checks only)")
         else:
-            summary.append(f"{intent.id} ({changed} field(s) changed)" if changed else f"{intent.id} (already holds)")
+            said = f"{changed} field(s) changed" if changed else "already holds" if found else "nothing rendered to edit"
+            summary.append(f"{intent.id} ({said})")
         if intent.warn:
             out.results.append(Result(f"{comp.name}: {' '.join(ops.expand(intent.warn, env).split())}", WARNING, _anchor(inst)))
     out.applied.append(Applied(comp, b, inst, proven, env))
@@ -219,9 +220,10 @@ def targets(place: Place, inst: Instance, chart: str, env: dict, out: Outcome, e
 
 
 def _apply_intent(comp: Component, b: Binding, intent: Intent, inst: Instance, env: dict, out: Outcome,
-                  existing: set) -> tuple[int, bool]:
-    """Apply one intent's edits to an instance: (fields changed, whether every required place was there)."""
-    changed, complete = 0, True
+                  existing: set) -> tuple[int, bool, bool]:
+    """Apply one intent's edits to an instance: (fields changed, whether every required place was there,
+    whether any object was there to edit)."""
+    changed, complete, found = 0, True, False
     for edit in intent.edits:
         if "function" not in edit.on:
             continue
@@ -229,6 +231,7 @@ def _apply_intent(comp: Component, b: Binding, intent: Intent, inst: Instance, e
         if not place.kind:
             continue  # a values-only place
         objs = targets(place, inst, comp.chart, env, out, existing)
+        found = found or bool(objs)
         if not objs and not place.optional:
             complete = False
             out.results.append(_missing(comp, intent, place, inst))
@@ -243,7 +246,7 @@ def _apply_intent(comp: Component, b: Binding, intent: Intent, inst: Instance, e
             if access.get(obj, path) != intent.restart.value:
                 access.put(obj, path, intent.restart.value)
                 changed += 1
-    return changed, complete
+    return changed, complete, found
 
 
 def _edit(obj: dict, path: str, edit, env: dict, comp: Component, intent: Intent, out: Outcome) -> int:

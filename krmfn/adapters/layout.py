@@ -126,6 +126,18 @@ def _ranges_fit(adapter: "Adapter") -> None:
             chart, _, version = ev.rpartition("-")
             if chart != spec.chart or not semver.matches(version, rng.versions):
                 raise LayoutError(f"ranges[{n}].evidence", f"evidence {ev} is not a {spec.chart} archive inside {rng.versions}")
+        for place_name, place in rng.places.items():
+            for at in place.values:
+                for d in at.defaults:
+                    d_low, d_high = semver.bounds(d.versions)
+                    if d_low < low or (high is not None and (d_high is None or d_high > high)):
+                        raise LayoutError(f"ranges[{n}].places.{place_name}.values",
+                                          f"{at.path}: defaults {d.versions} is not inside {rng.versions}")
+                    proven = [ev for ev in rng.evidence if semver.matches(ev.rpartition("-")[2], d.versions)]
+                    if proven:
+                        raise LayoutError(f"ranges[{n}].places.{place_name}.values",
+                                          f"{at.path}: defaults {d.versions} holds evidence {', '.join(proven)}, "
+                                          "whose text is `default`")
         for name in (*rng.noop, *rng.skip):
             if name not in {i.id for i in spec.intents}:
                 raise LayoutError(f"ranges[{n}]", f"noop/skip names no intent {name!r}")
@@ -147,6 +159,13 @@ def _range_binds(adapter: "Adapter", b: Binding, where: str) -> None:
                 if fact not in b.facts:
                     raise LayoutError(f"{where}.facts", f"{b.versions}: intent {intent.id} needs fact {fact!r}, "
                                       "which this range does not define")
+    from krmfn.adapters.model import _placeholders
+
+    for name, place in b.places.items():
+        try:  # a place's path may name the instance ({fullname}): nothing else the input could choose
+            _placeholders(place.path, set(adapter.spec.options))
+        except ValueError as e:
+            raise LayoutError(f"{where}.places.{name}.path", f"{b.versions}: {e}") from None
     if b.fullname is None:
         used = [i.id for i in adapter.spec.intents if b.active(i) and "{fullname}" in i.model_dump_json()]
         used += [n for n, p in b.places.items() if "{fullname}" in p.model_dump_json()]

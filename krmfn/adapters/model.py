@@ -66,6 +66,9 @@ class Select(_M):
     lacks: str | None = Field(None, description="A path that must not exist in the object.")
     headless: bool | None = Field(None, description="Services only: clusterIP None or not.")
     argOf: str | None = Field(None, description="Named by this flag (`--configmap=NS/NAME`) in a container of the instance.")
+    nameSuffix: str | None = Field(None, description="The name ends with this: a suffix the chart's templates put after "
+                                   "its fullname (`-internal`), which no release name or override changes.")
+    lacksNameSuffix: str | None = Field(None, description="The name does not end with this (tells `NAME` from `NAME-internal`).")
 
     @field_validator("kind", mode="before")
     @classmethod
@@ -75,11 +78,33 @@ class Select(_M):
     _p = field_validator("has", "lacks")(classmethod(lambda cls, v: _path(v)))
 
 
+class VersionDefault(_M):
+    """The chart's default at some versions inside a range that have no archive of their own."""
+
+    versions: str = Field(..., description="'>=A <B' inside the range, holding no evidence archive.")
+    default: Any = Field(..., description="The chart's default at those versions (cite the commit in the range's why).")
+
+    @field_validator("versions")
+    @classmethod
+    def _range(cls, v: str) -> str:
+        semver.bounds(v)
+        return v
+
+
 class ValuesAt(_M):
     path: str = Field(..., description="A key in the chart's values.")
     default: Any = Field(None, description="The chart's default there, which an edit starts from when the user set none.")
+    defaults: list[VersionDefault] = Field(
+        default_factory=list,
+        description="Where the chart's default changed inside the range at versions without an archive: the first "
+                    "entry covering the chart version is the default there instead of `default` (which the evidence "
+                    "archives prove).")
 
     _p = field_validator("path")(classmethod(lambda cls, v: _path(v)))
+
+    def default_for(self, version: str) -> Any:
+        """The chart's default at this version."""
+        return next((d.default for d in self.defaults if semver.matches(version, d.versions)), self.default)
 
 
 class Place(Select):
@@ -108,6 +133,8 @@ class Line(_M):
     sep: str = Field("=", description="What joins key and value: '=', ' = ' (either reads any spacing), or ' ' (redis.conf).")
     ifKey: str | None = Field(None, description="Only when the text already has a line with this key.")
     spellings: list[str] = Field(default_factory=list, description="Other names of the key (bind_address).")
+    unlessEmpty: bool = Field(False, description="An empty text stays empty: for a value whose empty text means "
+                              "\"no file\" to the chart (zookeeper's `configuration: \"\"`), never a file of one line.")
 
 
 class Env(_M):
@@ -221,7 +248,8 @@ class Fact(_M):
     at: str
     values: str
     default: int
-    count: bool = Field(False, description="How many selected objects have the place's field (values: a flag counts 1/0).")
+    count: bool = Field(False, description="How many selected objects have the place's field (values: a flag counts 1/0, "
+                        "a text 1 when not empty).")
 
 
 class Condition(_M):

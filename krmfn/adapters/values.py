@@ -78,6 +78,8 @@ def _fact(b: Binding, name: str, user: dict) -> int:
     value = paths.get(user, fact.values)
     if fact.count and isinstance(value, bool):
         return int(value)
+    if fact.count and isinstance(value, str):
+        return int(bool(value))  # Helm's `if`: a text counts when it is not empty (existingConfigmap: NAME)
     return value if isinstance(value, int) and not isinstance(value, bool) else fact.default
 
 
@@ -99,7 +101,8 @@ def _intent(out: Composed, intent: Intent, user: dict) -> None:
             continue
         for at in b.places[edit.at].values:
             path = access.join(at.path, edit.path)
-            default = at.default if edit.path is None else paths.get(at.default, edit.path) if isinstance(at.default, dict) else None
+            chart_default = at.default_for(out.env["version"])
+            default = chart_default if edit.path is None else paths.get(chart_default, edit.path) if isinstance(chart_default, dict) else None
             _seed_lists(out.overlay, user, path)
             before = _start(out, user, path, default)
             after = ops.apply(before, edit, out.env)

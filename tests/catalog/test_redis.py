@@ -1,62 +1,116 @@
-"""redis adapter: nothing to edit, checks that catch IPv4-only binds, sentinel found on both paths."""
+"""redis adapter: nothing to edit, checks that catch IPv4-only binds, sentinel found on both paths, and the
+sentinel IPv4 warning only where the chart's scripts still pick IPv4 (before 15.7.2)."""
+import copy
+
 import pytest
 
 from krmfn import plan as plan_mod
-from krmfn.adapters import catalog, engine
+from krmfn.adapters import catalog, checks, engine, values
+from krmfn.adapters.detect import instances
 from tests import charts
-from tests.chartrun import run_function
+from tests.chartrun import run_function, values_path
 
-ADAPTER = catalog.by_name("redis")
-ARCHIVE = "redis-15.3.3"
-VERSION = "15.3.3"
+COMP = catalog.builtin("redis")
 MODES = ["ipv6", "dual-ipv4", "dual-ipv6"]
-BASE = next(c.values for c in charts.cases() if c.archive == ARCHIVE and c.variant == "default")
-SENTINEL = charts.merge(BASE, {"sentinel": {"enabled": True}})
+ARCHIVES = sorted((a for a in charts.archives() if a.rsplit("-", 1)[0] == "redis"),
+                  key=lambda a: tuple(int(x) for x in a.rsplit("-", 1)[1].split(".")))
+PINNED = "redis-15.3.3"
+NEWEST = charts.newest("redis")
+MONITORS = next(i for i in COMP.adapter.spec.intents if i.id == "sentinel-monitors-ipv4")
+# The archives whose range keeps the sentinel IPv4 intent (below 15.7.2, bitnami/charts#8563), and the rest.
+IPV4_PICK = [a for a in ARCHIVES if COMP.binding(a.rsplit("-", 1)[1]).active(MONITORS)]
+NAMES_ONLY = [a for a in ARCHIVES if a not in IPV4_PICK]
 
 
-def env(mode: str) -> dict:
-    return engine.environment(plan_mod.from_dict(charts.plan(mode)), charts.RELEASE, charts.NAMESPACE, "redis", ADAPTER, {})
+def version(archive: str) -> str:
+    return archive.rsplit("-", 1)[1]
 
 
-def change(change_id: str):
-    return next(c for c in ADAPTER.spec.changes if c.id == change_id)
+def base(archive: str) -> dict:
+    return next(c.values for c in charts.cases() if c.archive == archive and c.variant == "default")
 
 
-def failures(change_id: str, objs: list[dict], mode: str = "ipv6", on: str = "values") -> list[str]:
-    return [f.message for f in engine.run_checks(ADAPTER, [change(change_id)], objs, env(mode), on)]
+def sentinel(archive: str) -> dict:
+    return charts.merge(base(archive), {"sentinel": {"enabled": True}})
 
 
-def active(mode: str, facts: engine.Facts) -> list[str]:
-    plan = plan_mod.from_dict(charts.plan(mode))
-    return [c.id for c in engine.active_changes(ADAPTER, VERSION, plan, {}, facts, env(mode))]
+def standalone(archive: str) -> dict:
+    return charts.merge(base(archive), {"architecture": "standalone"})
 
 
-@pytest.mark.parametrize("values,expected", [(BASE, 0), (SENTINEL, 1)])
-def test_sentinel_fact_agrees_on_both_paths(values, expected):
-    objs = charts.render(ARCHIVE, values)
-    assert engine.Facts(objects=objs).get(ADAPTER, "sentinel", env("ipv6")) == expected
-    assert engine.Facts(values=values).get(ADAPTER, "sentinel", env("ipv6")) == expected
+def intent(intent_id: str):
+    return next(i for i in COMP.adapter.spec.intents if i.id == intent_id)
+
+
+def plan(mode: str):
+    return plan_mod.from_dict(charts.plan(mode))
+
+
+def composed(archive: str, mode: str = "ipv6", user: dict | None = None):
+    return values.compose(COMP, version(archive), plan(mode), charts.RELEASE, charts.NAMESPACE, user=user or {})
+
+
+def failures(intent_id: str, objs: list[dict], archive: str, mode: str = "ipv6", on: str = "values") -> list[str]:
+    env = composed(archive, mode).env
+    b = COMP.binding(version(archive))
+    return [r.message for r in checks.run(COMP, b, [intent(intent_id)], objs, env, on)]
+
+
+def function_fact(archive: str, objs: list[dict]) -> int:
+    [inst] = instances(objs)
+    return engine._fact(COMP.binding(version(archive)), "sentinel", inst, "redis")
+
+
+def active_ids(archive: str, mode: str, user: dict) -> list[str]:
+    return [i.id for i in composed(archive, mode, user).intents]
+
+
+def test_ranges_split_where_the_scripts_stop_picking_ipv4():
+    # The pinned archive keeps `hostname -i`; every newer archive announces DNS names.
+    assert IPV4_PICK == [PINNED]
+    assert NAMES_ONLY == [a for a in ARCHIVES if a != PINNED] and NAMES_ONLY
+    assert [b.versions for b in COMP.bindings] == [">=15.0.0 <15.7.2", ">=15.7.2"]
+    for archive in IPV4_PICK:
+        scripts = _scripts(charts.render(archive, sentinel(archive)))
+        assert "hostname -i" in scripts["start-node.sh"] and "hostname -i" in scripts["start-sentinel.sh"]
+    for archive in NAMES_ONLY:
+        scripts = _scripts(charts.render(archive, sentinel(archive)))
+        assert "hostname -i" not in scripts["start-node.sh"] + scripts["start-sentinel.sh"], archive
+        assert "sentinel announce-hostnames yes" in scripts["start-sentinel.sh"], archive
+
+
+def _scripts(objs: list[dict]) -> dict:
+    return next(o["data"] for o in objs if o["kind"] == "ConfigMap" and "start-sentinel.sh" in o.get("data", {}))
+
+
+@pytest.mark.parametrize("archive", [PINNED, NEWEST])
+def test_sentinel_fact_agrees_on_both_paths(archive):
+    for vals, expected in ((base(archive), 0), (sentinel(archive), 1), (standalone(archive), 0)):
+        assert function_fact(archive, charts.render(archive, vals)) == expected
+        assert values._fact(COMP.binding(version(archive)), "sentinel", vals) == expected
 
 
 def test_sentinel_fact_defaults_to_the_chart_default():
-    assert engine.Facts(values=None).get(ADAPTER, "sentinel", env("ipv6")) == 0
+    assert values._fact(COMP.binding(version(PINNED)), "sentinel", {}) == 0
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_sentinel_changes_only_with_sentinel(mode):
-    plain = active(mode, engine.Facts(objects=charts.render(ARCHIVE, BASE)))
-    with_sentinel = active(mode, engine.Facts(objects=charts.render(ARCHIVE, SENTINEL)))
-    assert plain == ["no-bind-line"]
+@pytest.mark.parametrize("archive", ARCHIVES)
+def test_sentinel_intents_only_with_sentinel(archive, mode):
+    assert active_ids(archive, mode, base(archive)) == ["no-bind-line"]
     expected = ["no-bind-line", "sentinel-no-bind-line"]
-    if mode != "ipv6":
+    if mode != "ipv6" and archive in IPV4_PICK:
         expected.append("sentinel-monitors-ipv4")
-    assert with_sentinel == expected
+    assert active_ids(archive, mode, sentinel(archive)) == expected
 
 
-def test_no_change_has_edits():
+def test_no_intent_has_edits():
     # The adapter's claim is that Redis needs nothing: it must stay a data-only proof.
-    for c in ADAPTER.spec.changes:
-        assert not (c.values or c.patches or c.create), c.id
+    for i in COMP.adapter.spec.intents:
+        assert not i.edits and i.restart is None, i.id
+    for archive in ARCHIVES:
+        for mode in MODES:
+            assert composed(archive, mode, sentinel(archive)).overlay == {}
 
 
 @pytest.mark.parametrize(
@@ -73,54 +127,118 @@ def test_no_change_has_edits():
         ({"commonConfiguration": "# bind 0.0.0.0 is IPv4-only\nappendonly yes"}, False),
     ],
 )
-def test_no_bind_line_checks_catch_ipv4_only_binds(user, fails):
-    objs = charts.render(ARCHIVE, charts.merge(BASE, user))
-    assert bool(failures("no-bind-line", objs)) is fails
+@pytest.mark.parametrize("archive", [PINNED, NEWEST])
+def test_no_bind_line_checks_catch_ipv4_only_binds(archive, user, fails):
+    objs = charts.render(archive, charts.merge(base(archive), user))
+    assert bool(failures("no-bind-line", objs, archive)) is fails
 
 
-def test_chart_renders_no_bind_anywhere():
+@pytest.mark.parametrize("archive", [PINNED, NEWEST])
+def test_extra_flags_bind_caught_in_sentinel_and_standalone_scripts(archive):
+    # Sentinel mode passes replica.extraFlags to start-node.sh; standalone has only start-master.sh.
+    flags = {"replica": {"extraFlags": ["--bind 0.0.0.0"]}}
+    assert failures("no-bind-line", charts.render(archive, charts.merge(sentinel(archive), flags)), archive)
+    flags = {"master": {"extraFlags": ["--bind 0.0.0.0"]}}
+    assert failures("no-bind-line", charts.render(archive, charts.merge(standalone(archive), flags)), archive)
+    for vals in (sentinel(archive), standalone(archive)):
+        assert not failures("no-bind-line", charts.render(archive, vals), archive)
+
+
+@pytest.mark.parametrize("archive", ARCHIVES)
+def test_chart_renders_no_bind_anywhere(archive):
     # The evidence behind the no-op, read from the render itself rather than from the checks.
-    for values in (BASE, SENTINEL, charts.merge(BASE, {"architecture": "standalone"})):
-        for obj in charts.render(ARCHIVE, values):
+    for vals in (base(archive), sentinel(archive), standalone(archive)):
+        for obj in charts.render(archive, vals):
             if obj["kind"] == "ConfigMap":
                 for key, text in obj.get("data", {}).items():
                     assert "--bind" not in text, (obj["metadata"]["name"], key)
                     assert not any(line.strip().startswith("bind ") for line in text.splitlines()), key
 
 
-def test_sentinel_bind_check_fails_on_ipv4_only_bind():
-    objs = charts.render(ARCHIVE, charts.merge(SENTINEL, {"sentinel": {"configuration": "bind 0.0.0.0"}}))
-    assert failures("sentinel-no-bind-line", objs)
-    assert not failures("sentinel-no-bind-line", charts.render(ARCHIVE, SENTINEL))
+@pytest.mark.parametrize("archive", [PINNED, NEWEST])
+def test_sentinel_bind_check_fails_on_ipv4_only_bind(archive):
+    objs = charts.render(archive, charts.merge(sentinel(archive), {"sentinel": {"configuration": "bind 0.0.0.0"}}))
+    assert failures("sentinel-no-bind-line", objs, archive)
+    assert not failures("sentinel-no-bind-line", charts.render(archive, sentinel(archive)), archive)
+
+
+def _warnings(output: dict) -> list[str]:
+    # The adapter's own warnings (audit findings on the same scripts start with "[rule-id]").
+    return [r["message"] for r in output["results"] if r["severity"] == "warning" and r["message"].startswith("redis:")]
+
+
+def _headless(objs: list[dict]) -> dict:
+    return next(o for o in objs if o["kind"] == "Service" and o["spec"].get("clusterIP") == "None")
 
 
 @pytest.mark.parametrize("mode", ["dual-ipv4", "dual-ipv6"])
-def test_sentinel_warns_and_needs_a_dual_headless_service(mode):
-    rc, output, _ = run_function(charts.render(ARCHIVE, SENTINEL), charts.plan(mode))
-    # The adapter's own warning (audit findings on the same scripts start with "[rule-id]").
-    warnings = [r["message"] for r in output["results"] if r["severity"] == "warning" and r["message"].startswith("redis:")]
-    assert rc == 0 and len(warnings) == 1 and "hostname -i" in warnings[0]
-    headless = next(o for o in output["items"] if o["kind"] == "Service" and o["metadata"]["name"] == "rel-redis-headless")
+@pytest.mark.parametrize("archive", IPV4_PICK)
+def test_sentinel_warns_and_needs_a_dual_headless_service(archive, mode):
+    rc, output, _ = run_function(charts.render(archive, sentinel(archive)), charts.plan(mode))
+    warnings = _warnings(output)
+    assert rc == 0 and len(warnings) == 1 and "hostname -i" in warnings[0] and "15.7.2" in warnings[0]
+    assert f"redis {version(archive)}" in warnings[0]
+    headless = _headless(output["items"])
     assert headless["spec"]["ipFamilies"] == charts.PLANS[mode]
+    # The values path says the same warning.
+    assert composed(archive, mode, sentinel(archive)).warnings() == warnings
 
     # Without IPv4 on the headless Service (here: excluded from the injector, so no families)
     # the scripts' wait for the pod's IPv4 in DNS cannot be trusted, and the check says so.
-    excluded = charts.plan(mode, services={"exclude": [{"kind": "Service", "name": "rel-redis-headless"}]})
-    rc, output, _ = run_function(charts.render(ARCHIVE, SENTINEL), excluded)
+    name = headless["metadata"]["name"]
+    excluded = charts.plan(mode, services={"exclude": [{"kind": "Service", "name": name}]})
+    rc, output, _ = run_function(charts.render(archive, sentinel(archive)), excluded)
     errors = [r["message"] for r in output["results"] if r["severity"] == "error"]
     assert rc == 1 and any("sentinel-monitors-ipv4 check failed: spec.ipFamilies" in e for e in errors), errors
 
-    ipv6_only = charts.render(ARCHIVE, SENTINEL)
-    svc = next(o for o in ipv6_only if o["kind"] == "Service" and o["metadata"]["name"] == "rel-redis-headless")
-    svc["spec"].update(ipFamilyPolicy="SingleStack", ipFamilies=["IPv6"])
-    assert failures("sentinel-monitors-ipv4", ipv6_only, mode, "function")
+    ipv6_only = charts.render(archive, sentinel(archive))
+    # The unpatched render (no families at all) fails the check, and so does an IPv6-only headless Service.
+    assert failures("sentinel-monitors-ipv4", ipv6_only, archive, mode, "function")
+    _headless(ipv6_only)["spec"].update(ipFamilyPolicy="SingleStack", ipFamilies=["IPv6"])
+    assert failures("sentinel-monitors-ipv4", ipv6_only, archive, mode, "function")
+    assert not failures("sentinel-monitors-ipv4", output_items(archive, mode), archive, mode, "function")
+
+
+def output_items(archive: str, mode: str) -> list[dict]:
+    rc, output, _ = run_function(charts.render(archive, sentinel(archive)), charts.plan(mode))
+    assert rc == 0
+    return output["items"]
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_function_path_changes_nothing_but_service_families(mode):
-    for values in (BASE, SENTINEL):
-        before = charts.render(ARCHIVE, values)
-        rc, output, _ = run_function(charts.render(ARCHIVE, values), charts.plan(mode))
+@pytest.mark.parametrize("archive", NAMES_ONLY)
+def test_no_sentinel_warning_where_the_scripts_use_names(archive, mode):
+    rc, output, _ = run_function(charts.render(archive, sentinel(archive)), charts.plan(mode))
+    assert rc == 0 and _warnings(output) == []
+    assert composed(archive, mode, sentinel(archive)).warnings() == []
+    # The skip is said, with its reason, not silently dropped.
+    b = COMP.binding(version(archive))
+    assert "hostname -i" in b.skip["sentinel-monitors-ipv4"]
+    # An IPv6-only headless Service is fine here: nothing checks it for IPv4.
+    ipv6_only = charts.render(archive, sentinel(archive))
+    _headless(ipv6_only)["spec"].update(ipFamilyPolicy="SingleStack", ipFamilies=["IPv6"])
+    [inst] = instances(ipv6_only)
+    env = composed(archive, mode, sentinel(archive)).env
+    active = engine.intents(COMP, b, plan(mode), {}, lambda name: engine._fact(b, name, inst, "redis"))
+    assert not checks.run(COMP, b, active, ipv6_only, env, "function")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("archive", ARCHIVES)
+def test_function_path_changes_nothing_but_service_families(archive, mode):
+    for vals in (base(archive), sentinel(archive), standalone(archive)):
+        before = charts.render(archive, vals)
+        rc, output, _ = run_function(copy.deepcopy(before), charts.plan(mode))
         assert rc == 0
         strip = lambda objs: [o for o in objs if o["kind"] != "Service"]  # noqa: E731
         assert strip(output["items"]) == strip(before)
+        assert len(output["items"]) == len(before)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("archive", [PINNED, NEWEST])
+def test_values_path_renders_what_the_chart_renders(archive, mode):
+    # A verified no-op on the values path: an empty overlay, the same render, every check passing.
+    overlay, rendered, fails = values_path(archive, mode, sentinel(archive))
+    assert overlay == {} and fails == []
+    assert rendered == charts.render(archive, sentinel(archive))
