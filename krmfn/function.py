@@ -29,8 +29,17 @@ def _well_formed(rl: resourcelist.ResourceList) -> list[dict]:
             for f in missing
         )
         if not missing and not objects.is_local_config(item):
-            out.append(item)
-    return out
+            out.append(index)
+    # kustomize refuses to build two objects with one id; transforming either would hide that.
+    dups = objects.duplicates({i: rl.items[i] for i in out})
+    rl.results.extend(
+        Result(f"items[{j}] and items[{i}] are the same object, {objects.display_name(rl.items[i])} "
+               f"({rl.items[i].get('apiVersion')}): kustomize refuses duplicates; both passed through untouched",
+               ERROR, rl.items[i], "metadata.name")
+        for i, j in dups.items()
+    )
+    twins = set(dups) | set(dups.values())
+    return [rl.items[i] for i in out if i not in twins]
 
 
 def transform(rl: resourcelist.ResourceList) -> None:
