@@ -71,3 +71,30 @@ def test_names_from_the_input_cannot_escape_the_output_dir(name, tmp_path):
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert all(out in p.parents or p.parent == tmp_path for p in written), written
     assert len(list((out / "patches").iterdir())) == 1
+
+
+def test_patch_targets_match_exactly_the_names_kustomize_reads_as_regexes(tmp_path):
+    # kustomize compiles every target field as an anchored RE2 regex: `web+` unquoted matched no
+    # Service named web+ (it stayed without families), `a.b` also matched `axb`, `x\y` broke the build.
+    def svc(name, **spec):
+        return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": {"ports": [{"port": 80}], **spec}}
+
+    objs = [svc("web+"), svc("webbb"), svc("a.b"), svc("axb", ipFamilyPolicy="SingleStack", ipFamilies=["IPv4"]),
+            svc("x\\y"), svc("(p)|q"), svc("q"), svc("[z]"), svc("z"),
+            {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "np.x"},
+             "spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]}},
+            {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "npxx"},
+             "spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]}}]
+    twin = charts.plan("ipv6", networkPolicies="twin")
+    (tmp_path / "in.yaml").write_text(yaml12.dump_all(objs))
+    (tmp_path / "plan.yaml").write_text(yaml12.dump(twin))
+    proc = subprocess.run([KRMFN, "render", "--plan", tmp_path / "plan.yaml", "-o", tmp_path / "overlay",
+                           tmp_path / "in.yaml"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rc, output, _ = run_function(objs, twin)
+    assert rc == 0
+    built = kustomize(tmp_path / "overlay")
+    assert by_identity(built) == by_identity(kustomize_objects(output["items"], tmp_path / "function"))
+    # And the function did change the regex-named ones, so the equality above is not vacuous.
+    assert {o["metadata"]["name"] for o in built if o["spec"].get("ipFamilies") == ["IPv6"]} == {
+        o["metadata"]["name"] for o in objs if o["kind"] == "Service" and "ipFamilies" not in o["spec"]}
