@@ -28,7 +28,15 @@ def _well_formed(rl: resourcelist.ResourceList) -> list[dict]:
             Result(f"items[{index}] lacks {f} (a non-empty string): passed through untouched", ERROR, item, f)
             for f in missing
         )
-        if not missing and not objects.is_local_config(item):
+        if missing or objects.is_local_config(item):
+            continue
+        # Every transform edits inside spec, data or a pod template: a field there of the wrong type is an error.
+        misshapen = objects.misshapen(item)
+        rl.results.extend(
+            Result(f"{f} must be a {want}, got {got}: items[{index}] passed through untouched", ERROR, item, f)
+            for f, want, got in misshapen
+        )
+        if not misshapen:
             out.append(index)
     # kustomize refuses to build two objects with one id; transforming either would hide that.
     dups = objects.duplicates({i: rl.items[i] for i in out})

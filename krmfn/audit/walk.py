@@ -76,9 +76,11 @@ class Container:
 
     def configmap_mounts(self) -> Iterator[tuple[dict, dict]]:
         """(volumeMount, configMap volume source) of each mount a ConfigMap backs."""
-        volumes = {v.get("name"): v for v in as_list(self.pod.get("volumes")) if isinstance(v, dict)}
+        # Names that are not strings name nothing a mount can refer to (and a list or map would not hash).
+        volumes = {v["name"]: v for v in as_list(self.pod.get("volumes")) if isinstance(as_dict(v).get("name"), str)}
         for mount in as_list(self.spec.get("volumeMounts")):
-            source = dig(volumes.get(as_dict(mount).get("name")), "configMap")
+            name = as_dict(mount).get("name")
+            source = dig(volumes.get(name), "configMap") if isinstance(name, str) else None
             if isinstance(source, dict) and isinstance(source.get("name"), str):
                 yield mount, source
 
