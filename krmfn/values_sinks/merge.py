@@ -62,13 +62,14 @@ def fill(values: dict, overlay: dict, changes: list[Change], env: dict) -> Outco
 
 
 def _obstacle(values: dict, steps: Leaf) -> tuple[Leaf, Any] | None:
-    """Where the user wrote a value that is not a map (null included) on the way to a deeper path."""
+    """Where the user wrote a value the deeper path cannot go through (null included): a scalar, or
+    a list where a key follows, or a map where a list entry does."""
     node = values
     for i, step in enumerate(steps[:-1]):
         if not isinstance(step, paths.Key) or not isinstance(node, dict) or step.name not in node:
             return None  # absent keys and list steps are paths.set's to create
         node = node[step.name]
-        if not isinstance(node, (dict, list)):
+        if not isinstance(node, dict if isinstance(steps[i + 1], paths.Key) else list):
             return steps[: i + 1], node
     return None
 

@@ -58,10 +58,21 @@ class Case:
     kinds: tuple[str, ...]  # what was done, for the report
 
 
+# Inputs the renders lack, for the transforms only they reach: a HelmRelease and an Argo CD
+# Application (values sinks), Services with a NetworkPolicy, the reliability suite's shop.
+EXTRA_SEEDS = ("examples/flux/release/ingress-nginx.yaml", "examples/argocd/apps/ingress-nginx.yaml",
+               "examples/flux/hydrated/input/app.yaml", "tests/reliability/realistic.yaml")
+
+
 @cache
 def renders() -> tuple[tuple[str, tuple[dict, ...]], ...]:
-    """Every real render of tests/charts.py, read once: (case id, objects)."""
-    return tuple((c.id, tuple(charts.render(c.archive, c.values))) for c in charts.cases())
+    """Every real render of tests/charts.py and the extra seeds, read once: (name, objects)."""
+    out = [(c.id, tuple(charts.render(c.archive, c.values))) for c in charts.cases()]
+    for path in EXTRA_SEEDS:
+        docs = [d for d in yaml12.load_all((charts.ROOT / path).read_text()) if isinstance(d, dict)]
+        objs = [o for d in docs for o in (d["items"] if d.get("kind") == "ResourceList" else [d])]
+        out.append((path, tuple(objs)))
+    return tuple(out)
 
 
 def _pick_objects(rng: random.Random) -> list[dict]:

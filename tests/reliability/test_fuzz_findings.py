@@ -160,3 +160,32 @@ def test_render_reads_a_plain_json_array(tmp_path):
     built = kustomize(tmp_path / "out")
     assert built.returncode == 0, built.stderr
     assert [d["spec"]["ipFamilies"] for d in yaml12.load_all(built.stdout) if d] == [["IPv6"]] * len(objs)
+
+
+def test_values_that_are_a_list_where_the_overlay_needs_a_map_are_kept_with_a_warning():
+    # A HelmRelease whose `controller:` is a list: the values merge used to crash setting
+    # controller.service inside it; it is the user's value in the way, reported like any other.
+    release = {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+               "metadata": {"name": "ingress-nginx", "namespace": "edge"},
+               "spec": {"chart": {"spec": {"chart": "ingress-nginx", "version": "4.1.2",
+                                           "sourceRef": {"kind": "HelmRepository", "name": "x"}}},
+                        "values": {"controller": [{"replicaCount": 2}]}}}
+    run = function_output([release])
+    assert run.rc == 0, run.err
+    assert run.doc["items"][0]["spec"]["values"]["controller"] == [{"replicaCount": 2}]
+    assert any(r.get("field", {}).get("path") == "spec.values.controller" for r in run.results("warning"))
+
+
+def test_volume_names_that_are_not_strings_do_not_stop_the_audit():
+    # The audit indexed volumes by name; a list as a name could not be hashed.
+    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+           "spec": {"template": {"spec": {"volumes": [{"name": ["x"], "configMap": {"name": "c"}}],
+                                          "containers": [{"name": "db", "volumeMounts": [{"name": ["x"]}],
+                                                          # A probe script is looked up among mounted ConfigMaps.
+                                                          "livenessProbe": {"exec": {"command": ["/s/ping.sh"]}}}]}}}}
+    # A rabbitmq.conf makes the audit look for the workloads that mount it.
+    conf = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+            "data": {"rabbitmq.conf": "listeners.tcp.default = 5672\n"}}
+    run = function_output([sts, conf])
+    assert run.rc in (0, 1) and "internal error" not in run.err
+    assert run.doc["items"] == [sts, conf]
