@@ -77,7 +77,8 @@ def read(inputs: tuple[str, ...], stdin, annotate: bool = False) -> tuple[list[d
     items, function_config = [], None
     for arg in inputs:
         if arg == "-":
-            found, fc = _objects(_documents(stdin.buffer.read()), "stdin", annotate=False)
+            # One byte past the limit is enough for decode() to refuse an endless stream.
+            found, fc = _objects(_documents(stdin.buffer.read(yaml12.MAX_INPUT_BYTES + 1)), "stdin", annotate=False)
         else:
             found, fc = [], None
             for path in _files(arg):

@@ -38,7 +38,7 @@ def fill(values: dict, overlay: dict, changes: list[Change], env: dict) -> Outco
                 continue
             steps = paths.parse(path)
             shown = paths.format(steps)  # `a.b[c]` and `a.b.c` name one key: report one spelling
-            blocked = _obstacle(values, steps)
+            blocked = obstacle(values, steps)
             if blocked is not None:
                 where = paths.format(blocked[0])
                 if where not in (c[0] for c in out.conflicts):  # one report for every op below it
@@ -61,7 +61,7 @@ def fill(values: dict, overlay: dict, changes: list[Change], env: dict) -> Outco
     return out
 
 
-def _obstacle(values: dict, steps: Leaf) -> tuple[Leaf, Any] | None:
+def obstacle(values: dict, steps: Leaf) -> tuple[Leaf, Any] | None:
     """Where the user wrote a value the deeper path cannot go through (null included): a scalar, or
     a list where a key follows, or a map where a list entry does."""
     node = values

@@ -189,3 +189,14 @@ def test_volume_names_that_are_not_strings_do_not_stop_the_audit():
     run = function_output([sts, conf])
     assert run.rc in (0, 1) and "internal error" not in run.err
     assert run.doc["items"] == [sts, conf]
+
+
+def test_an_application_whose_helm_is_not_a_map_is_left_alone_with_a_warning():
+    # `spec.source.helm: [..]` left nowhere to write valuesObject: setting it crashed.
+    app = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"name": "nginx", "namespace": "argocd"},
+           "spec": {"destination": {"namespace": "edge"},
+                    "source": {"chart": "ingress-nginx", "targetRevision": "4.1.2", "helm": ["releaseName: x"]}}}
+    run = function_output([app])
+    assert run.rc == 0, run.err
+    assert run.doc["items"] == [app]
+    assert [r["field"]["path"] for r in run.results("warning")] == ["spec.source.helm"]

@@ -66,9 +66,10 @@ def test_default_depth_reads_and_writes_back():
     assert json.dumps(run.doc["items"]).count("[") == 500 - 1
 
 
-def test_an_endless_stdin_is_refused_at_the_limit():
-    # The function reads one byte past the limit and stops, whatever is still coming.
-    proc = subprocess.Popen([KRMFN], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+@pytest.mark.parametrize("args", [[], ["check", "-"]], ids=["function", "check"])
+def test_an_endless_stdin_is_refused_at_the_limit(args):
+    # krmfn reads one byte past the limit and stops, whatever is still coming.
+    proc = subprocess.Popen([KRMFN, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**os.environ, "KRMFN_MAX_INPUT_BYTES": "100000"})
     try:
         while proc.poll() is None:
