@@ -119,6 +119,15 @@ def test_local_config_follows_kustomize(tmp_path):
     run = function_output(objs)
     changed = {o["metadata"]["name"] for o in run.doc["items"] if "ipFamilies" in o["spec"]}
     assert changed == kept_by_kustomize
+    # render's overlay, built by kustomize, carries the families on exactly those objects too.
+    (tmp_path / "in.yaml").write_text(yaml12.dump_all(objs))
+    (tmp_path / "plan.yaml").write_text(yaml12.dump(PLAN))
+    assert krmfn("render", "--plan", "plan.yaml", "-o", "out", "in.yaml", cwd=tmp_path).returncode == 0
+    overlay = kustomize(tmp_path / "out")
+    assert overlay.returncode == 0, overlay.stderr
+    built = [d for d in yaml12.load_all(overlay.stdout) if d]
+    assert {d["metadata"]["name"] for d in built} == kept_by_kustomize
+    assert all(d["spec"].get("ipFamilies") == ["IPv6"] for d in built)
 
 
 def test_render_and_check_refuse_long_hex_integers_in_input_and_plan(tmp_path):
