@@ -70,8 +70,9 @@ def check(ctx: Context):
             return None if yaml_start else f"[{address}]:{port}"
 
         if scan.scan(_TOKEN, bracket):
+            quoted = " (quoted where the file is YAML)" if site.kind == DATA else ""
             yield scan.finding(
                 site.path,
-                f"if the last group is a port, bracket the address: {', '.join(dict.fromkeys(shown))}"
-                f"{' (quoted where the file is YAML)' if site.kind == DATA else ''}; if the whole text is one address, silence this with the annotation krmfn.dev/ignore: {ID}",
+                f"if the last group is a port, bracket the address: {', '.join(dict.fromkeys(shown))}{quoted}; "
+                f"if the whole text is one address, silence this with the annotation krmfn.dev/ignore: {ID}",
             )
