@@ -1,4 +1,5 @@
 """`krmfn render`: the hydrated overlay builds, with plain kustomize, to what function mode produces."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,20 @@ def test_patch_targets_match_exactly_the_names_kustomize_reads_as_regexes(tmp_pa
     # And the function did change the regex-named ones, so the equality above is not vacuous.
     assert {o["metadata"]["name"] for o in built if o["spec"].get("ipFamilies") == ["IPv6"]} == {
         o["metadata"]["name"] for o in objs if o["kind"] == "Service" and "ipFamilies" not in o["spec"]}
+
+
+def test_render_is_identical_across_hash_seeds(tmp_path):
+    # Set and dict orders that followed string hashes would reorder patches and values files.
+    objs = charts.render("rabbitmq-8.24.12", charts.cases()[0].values) + charts.render("ingress-nginx-4.1.2")
+    (tmp_path / "in.yaml").write_text(yaml12.dump_all(objs))
+    (tmp_path / "plan.yaml").write_text(yaml12.dump(charts.plan("dual-ipv6")))
+    trees = []
+    for seed in ("0", "4242"):
+        out = tmp_path / f"overlay-{seed}"
+        proc = subprocess.run([KRMFN, "render", "--plan", tmp_path / "plan.yaml", "-o", out, tmp_path / "in.yaml"],
+                              capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert proc.returncode == 0, proc.stderr
+        trees.append(({p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()},
+                      proc.stderr.replace(str(out), "OUT")))
+    assert trees[0] == trees[1]
+    assert any(p.parts[0] == "patches" for p in trees[0][0])  # something was rendered to compare
