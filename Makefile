@@ -141,3 +141,11 @@ clean:
 .PHONY: bench
 bench: venv bin/helm
 	$(VENV)/bin/python bench/run.py
+
+# The long fuzz run (tests/fuzz/run.py, docs/reliability.md): FUZZ_CASES cases from FUZZ_SEED,
+# with the counts it found; exit 1 if any case failed. The suite runs a fixed-seed sample of it.
+FUZZ_CASES ?= 10000
+FUZZ_SEED ?= fuzz
+.PHONY: fuzz
+fuzz: venv bin/helm
+	$(VENV)/bin/python -m tests.fuzz.run --cases $(FUZZ_CASES) --seed $(FUZZ_SEED)

@@ -3,13 +3,39 @@ from __future__ import annotations
 
 import json
 import sys
+import traceback
 
 import click
 
 from krmfn import __version__
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class _Guarded(click.Group):
+    """Every subcommand's failure is one line and exit 1, never a traceback.
+
+    Bad input (InputError) and files that cannot be read or written (OSError) say what is wrong;
+    anything else is krmfn's own bug and says so, as function mode's catch-all does.
+    """
+
+    def invoke(self, ctx: click.Context):
+        from krmfn.sdk.errors import InputError
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except InputError as e:
+            raise click.ClickException(" ".join(str(e).split())) from None
+        except OSError as e:
+            raise click.ClickException(f"{e.filename or ''}: {e.strerror or e}".lstrip(": ")) from None
+        except Exception as e:  # noqa: BLE001 - the user gets one line, not a stack
+            where = traceback.extract_tb(e.__traceback__)[-1]
+            raise click.ClickException(
+                f"internal error {type(e).__name__}: {e} (at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}); "
+                "please report it") from None
+
+
+@click.group(cls=_Guarded, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """krmfn: make Kubernetes middleware work on IPv6-only and dual-stack clusters.
@@ -162,7 +188,10 @@ def render(plan_path, output, base, inputs) -> None:
             click.echo(r.line(), err=True)
     if not overlay.files:
         raise click.ClickException("nothing written: fix the errors above")
-    hydrate.write(overlay, Path(output))
+    try:
+        hydrate.write(overlay, Path(output))
+    except OSError as e:
+        raise click.ClickException(f"cannot write {output}: {e.strerror or e} ({e.filename})") from None
     counts = {d: sum(1 for f in overlay.files if f.startswith(d + "/")) for d in ("patches", "created", "values")}
     click.echo(f"krmfn: wrote {output}: {counts['patches']} patch(es), {counts['created']} added object(s), "
                f"{counts['values']} values file(s)", err=True)

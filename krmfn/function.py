@@ -34,9 +34,26 @@ def _well_formed(rl: resourcelist.ResourceList) -> list[dict]:
             Result(f"items[{index}] lacks {f} (a non-empty string): passed through untouched", ERROR, item, f)
             for f in missing
         )
-        if not missing and not objects.is_local_config(item):
-            out.append(item)
-    return out
+        if missing or objects.is_local_config(item):
+            continue
+        # Every transform edits inside spec, data or a pod template: a field there of the wrong type is an error.
+        misshapen = objects.misshapen(item)
+        rl.results.extend(
+            Result(f"{f} must be a {want}, got {got}: items[{index}] passed through untouched", ERROR, item, f)
+            for f, want, got in misshapen
+        )
+        if not misshapen:
+            out.append(index)
+    # kustomize refuses to build two objects with one id; transforming either would hide that.
+    dups = objects.duplicates({i: rl.items[i] for i in out})
+    rl.results.extend(
+        Result(f"items[{j}] and items[{i}] are the same object, {objects.display_name(rl.items[i])} "
+               f"({rl.items[i].get('apiVersion')}): kustomize refuses duplicates; both passed through untouched",
+               ERROR, rl.items[i], "metadata.name")
+        for i, j in dups.items()
+    )
+    twins = set(dups) | set(dups.values())
+    return [rl.items[i] for i in out if i not in twins]
 
 
 def transform(rl: resourcelist.ResourceList) -> None:

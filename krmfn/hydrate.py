@@ -48,7 +48,17 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
+# The characters Go's regexp.QuoteMeta escapes: RE2 reads everything else literally.
+_RE2_SPECIAL = re.compile(r"([\\.+*?()|\[\]{}^$])")
+
+
+def quote_re2(text: str) -> str:
+    """Text that kustomize's target selector, an anchored Go RE2 regex, matches exactly."""
+    return _RE2_SPECIAL.sub(r"\\\1", text)
+
+
 def _target(obj: dict) -> dict:
+    """The patch's target; kustomize compiles each of its fields as a regex, so all are quoted."""
     api = str(obj.get("apiVersion", ""))
     group, _, version = api.rpartition("/")
     target = {"version": version, "kind": objects.kind(obj), "name": objects.name(obj)}
@@ -56,7 +66,7 @@ def _target(obj: dict) -> dict:
         target = {"group": group, **target}
     if objects.namespace(obj):
         target["namespace"] = objects.namespace(obj)
-    return target
+    return {k: quote_re2(v) for k, v in target.items()}
 
 
 def build(objs: list[dict], plan: "IPv6Plan", base: str | None = None) -> Overlay:

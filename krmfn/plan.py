@@ -188,7 +188,8 @@ def from_configmap(cm: dict) -> IPv6Plan:
     data = cm.get("data") or {}
     if not isinstance(data, dict):
         raise PlanError([("data", "must be a map of strings")])
-    unknown = sorted(set(data) - set(_CONFIGMAP_KEYS))
+    # Sorted as text: YAML keys may be numbers or booleans too (`1: a`), which do not compare with str.
+    unknown = sorted(set(data) - set(_CONFIGMAP_KEYS), key=str)
     if unknown:
         raise PlanError([(f"data.{k}", f"unknown key; allowed: {', '.join(_CONFIGMAP_KEYS)}") for k in unknown])
     spec: dict[str, Any] = {}

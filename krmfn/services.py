@@ -100,6 +100,11 @@ def _one(svc: dict, spec: dict, plan: IPv6Plan, want: dict, tally: _Tally) -> li
         ]
 
     present = {f: spec[f] for f in FIELDS if f in spec}
+    malformed = _malformed(present)
+    if malformed:
+        tally.skipped += 1
+        return [Result(f"{f} must be {shape}, got {_describe(present[f])}: Service left as it is",
+                       ERROR, svc, f"spec.{f}", current=present[f]) for f, shape in malformed]
     if present and not plan.spec.services.override:
         tally.kept += 1
         return _conflicts(svc, spec, plan, want, present)
@@ -118,6 +123,27 @@ def _one(svc: dict, spec: dict, plan: IPv6Plan, want: dict, tally: _Tally) -> li
     spec["ipFamilies"] = list(want["ipFamilies"])
     tally.changed += 1
     return out
+
+
+def _malformed(present: dict) -> list[tuple[str, str]]:
+    """The family fields the API server would refuse for their shape, with the shape it wants.
+
+    Comparing or indexing them as a list and a string would misread them: the first letter of
+    ipFamilies: "IPv4" is not a family.
+    """
+    out = []
+    policy, families = present.get("ipFamilyPolicy"), present.get("ipFamilies")
+    if "ipFamilyPolicy" in present and not isinstance(policy, str):
+        out.append(("ipFamilyPolicy", "a string"))
+    if "ipFamilies" in present and not (isinstance(families, list) and all(isinstance(f, str) for f in families)):
+        out.append(("ipFamilies", "a list of family names"))
+    return out
+
+
+def _describe(value) -> str:
+    if isinstance(value, list):
+        return "a list of " + ", ".join(sorted({type(v).__name__ for v in value}))
+    return type(value).__name__
 
 
 def _conflicts(svc: dict, spec: dict, plan: IPv6Plan, want: dict, present: dict) -> list[Result]:

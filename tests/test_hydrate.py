@@ -1,4 +1,5 @@
 """`krmfn render`: the hydrated overlay builds, with plain kustomize, to what function mode produces."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,47 @@ def test_values_files_follow_the_plans_adapter_options(archive, tmp_path):
     assert composed.check(rendered) == []
     rc, output, _ = run_function(objs, charts.plan("dual-ipv6", **spec))
     assert rc == 0 and composed.check(output["items"]) == []
+
+
+def test_patch_targets_match_exactly_the_names_kustomize_reads_as_regexes(tmp_path):
+    # kustomize compiles every target field as an anchored RE2 regex: `web+` unquoted matched no
+    # Service named web+ (it stayed without families), `a.b` also matched `axb`, `x\y` broke the build.
+    def svc(name, **spec):
+        return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": {"ports": [{"port": 80}], **spec}}
+
+    objs = [svc("web+"), svc("webbb"), svc("a.b"), svc("axb", ipFamilyPolicy="SingleStack", ipFamilies=["IPv4"]),
+            svc("x\\y"), svc("(p)|q"), svc("q"), svc("[z]"), svc("z"),
+            {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "np.x"},
+             "spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]}},
+            {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "npxx"},
+             "spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]}}]
+    twin = charts.plan("ipv6", networkPolicies="twin")
+    (tmp_path / "in.yaml").write_text(yaml12.dump_all(objs))
+    (tmp_path / "plan.yaml").write_text(yaml12.dump(twin))
+    proc = subprocess.run([KRMFN, "render", "--plan", tmp_path / "plan.yaml", "-o", tmp_path / "overlay",
+                           tmp_path / "in.yaml"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rc, output, _ = run_function(objs, twin)
+    assert rc == 0
+    built = kustomize(tmp_path / "overlay")
+    assert by_identity(built) == by_identity(kustomize_objects(output["items"], tmp_path / "function"))
+    # And the function did change the regex-named ones, so the equality above is not vacuous.
+    assert {o["metadata"]["name"] for o in built if o["spec"].get("ipFamilies") == ["IPv6"]} == {
+        o["metadata"]["name"] for o in objs if o["kind"] == "Service" and "ipFamilies" not in o["spec"]}
+
+
+def test_render_is_identical_across_hash_seeds(tmp_path):
+    # Set and dict orders that followed string hashes would reorder patches and values files.
+    objs = charts.render("rabbitmq-8.24.12", charts.repeatable("rabbitmq-8.24.12")) + charts.render("ingress-nginx-4.1.2")
+    (tmp_path / "in.yaml").write_text(yaml12.dump_all(objs))
+    (tmp_path / "plan.yaml").write_text(yaml12.dump(charts.plan("dual-ipv6")))
+    trees = []
+    for seed in ("0", "4242"):
+        out = tmp_path / f"overlay-{seed}"
+        proc = subprocess.run([KRMFN, "render", "--plan", tmp_path / "plan.yaml", "-o", out, tmp_path / "in.yaml"],
+                              capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert proc.returncode == 0, proc.stderr
+        trees.append(({p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()},
+                      proc.stderr.replace(str(out), "OUT")))
+    assert trees[0] == trees[1]
+    assert any(p.parts[0] == "patches" for p in trees[0][0])  # something was rendered to compare

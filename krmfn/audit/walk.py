@@ -78,9 +78,11 @@ class Container:
 
     def config_mounts(self) -> Iterator[tuple[dict, str, str, dict]]:
         """(volumeMount, kind, name, volume source) of each mount a ConfigMap or a Secret backs."""
-        volumes = {v.get("name"): v for v in as_list(self.pod.get("volumes")) if isinstance(v, dict)}
+        # Names that are not strings name nothing a mount can refer to (and a list or map would not hash).
+        volumes = {v["name"]: v for v in as_list(self.pod.get("volumes")) if isinstance(as_dict(v).get("name"), str)}
         for mount in as_list(self.spec.get("volumeMounts")):
-            volume = volumes.get(as_dict(mount).get("name"))
+            name = as_dict(mount).get("name")
+            volume = volumes.get(name) if isinstance(name, str) else None
             for kind, field, name_field in (("ConfigMap", "configMap", "name"), ("Secret", "secret", "secretName")):
                 source = dig(volume, field)
                 if isinstance(source, dict) and isinstance(source.get(name_field), str):

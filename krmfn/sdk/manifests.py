@@ -27,7 +27,7 @@ def _files(arg: str) -> list[Path]:
 
 def _documents(data: bytes) -> list:
     text = yaml12.decode(data)
-    if text.lstrip().startswith("{"):
+    if text.lstrip().startswith(("{", "[")):
         return [resourcelist.parse_document(data)[0]]  # JSON, with its duplicate-key check
     return yaml12.load_all(text)
 
@@ -44,6 +44,9 @@ def _objects(docs: list, source: str, annotate: bool) -> tuple[list[dict], objec
         where = f"{source}: document {n}" if len(docs) > 1 else source
         if doc is None:
             continue
+        # A plain array of objects is what `helm template | yq -o json` gives: a List without its head.
+        if isinstance(doc, list):
+            doc = {"kind": "List", "items": doc}
         if not isinstance(doc, dict):
             raise InputError(f"{where} is {describe(doc)}, not a Kubernetes object")
         unpack = doc.get("kind") in ("ResourceList", "List") and isinstance(doc.get("items"), list)
@@ -74,7 +77,8 @@ def read(inputs: tuple[str, ...], stdin, annotate: bool = False) -> tuple[list[d
     items, function_config = [], None
     for arg in inputs:
         if arg == "-":
-            found, fc = _objects(_documents(stdin.buffer.read()), "stdin", annotate=False)
+            # One byte past the limit is enough for decode() to refuse an endless stream.
+            found, fc = _objects(_documents(stdin.buffer.read(yaml12.MAX_INPUT_BYTES + 1)), "stdin", annotate=False)
         else:
             found, fc = [], None
             for path in _files(arg):

@@ -36,11 +36,11 @@ class ResourceList:
 
 def parse_document(data: bytes) -> tuple[Any, str]:
     text = yaml12.decode(data)
-    if text.lstrip().startswith("{"):
+    if text.lstrip().startswith(("{", "[")):
         try:
             return yaml12.load_json(text), "json"
         except json.JSONDecodeError:
-            pass  # flow-style YAML starts with '{' too
+            pass  # flow-style YAML starts with '{' or '[' too
     return yaml12.load(text), "yaml"
 
 

@@ -22,6 +22,10 @@ from krmfn.sdk.errors import InputError
 MAX_INPUT_BYTES = int(os.environ.get("KRMFN_MAX_INPUT_BYTES", 256 * 1024 * 1024))
 MAX_NODES = int(os.environ.get("KRMFN_MAX_NODES", 20_000_000))
 MAX_DEPTH = int(os.environ.get("KRMFN_MAX_DEPTH", 500))
+# What aliases may repeat, as a multiple of the input's characters (at least ALIAS_FLOOR_CHARS'
+# worth): MAX_NODES alone let 572 bytes of nested aliases expand to 175 MB of output.
+MAX_ALIAS_RATIO = int(os.environ.get("KRMFN_MAX_ALIAS_RATIO", 10))
+ALIAS_FLOOR_CHARS = 64 * 1024
 
 # Writing recurses one Python frame per level of nesting, and so do the transforms that walk
 # objects: any document within MAX_DEPTH must go through without a RecursionError.
@@ -85,20 +89,21 @@ def integer(text: str, line: int) -> int:
     """A YAML 1.2 int; an Int keeping its text when that is not the decimal repr (0777, 0x1F, +5)."""
     body = text.lstrip("+-")
     sign = -1 if text.startswith("-") else 1
+    base, digits = {"0o": (8, body[2:]), "0x": (16, body[2:])}.get(body[:2], (10, text))
     try:
-        if body.startswith("0o"):
-            value = sign * int(body[2:], 8)
-        elif body.startswith("0x"):
-            value = sign * int(body[2:], 16)
-        else:
-            value = int(text)
+        value = sign * int(digits, base) if base != 10 else int(digits)
     except ValueError:
         if body.isdigit():
             # Python refuses decimal conversions past sys.get_int_max_str_digits() (4300).
             raise InputError(f"integer at line {line} has too many digits") from None
         raise InputError(f"{text[:40]!r} at line {line} is not an integer") from None  # an explicit !!int
-
-    if str(value) == text:
+    try:
+        # Hex and octal convert at any length, but their decimal text, which JSON output and
+        # every str() of the value need, is refused past the same limit.
+        decimal = str(value)
+    except ValueError:
+        raise InputError(f"integer at line {line} has too many digits") from None
+    if decimal == text:
         return value
     out = Int(value)
     out.text = text

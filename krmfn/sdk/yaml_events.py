@@ -4,7 +4,13 @@ PyYAML's own path builds a Node graph on the way in and on the way out, and on a
 ResourceList that graph costs more than parsing and emitting together (make bench). Here one
 loop turns parser events into dicts, lists and scalars, and one walk turns values into emitter
 events; libyaml does the text on both sides. Neither side recurses while reading, so depth is a
-counted limit, not a crash; the alias-bomb limit is checked as aliases are attached, O(1) each.
+counted limit, not a crash; the alias-bomb limits are checked as aliases are attached, O(1) each.
+
+Every alias gets its own copy of the anchored value: a transform that edits one object (a
+Service's spec, say) must not edit another that only shared its text. Copies cost what the
+alias budget allows and no more: aliases may repeat at most KRMFN_MAX_ALIAS_RATIO times the
+input's size, counted as nodes plus scalar characters (Go's YAML decoder refuses "excessive
+aliasing" the same way), so a few hundred bytes cannot turn into hundreds of megabytes.
 """
 from __future__ import annotations
 
@@ -76,7 +82,7 @@ def _merged(own: dict, merges: list, start_mark) -> dict:
 class _Frame:
     """An open map or list while its events arrive."""
 
-    __slots__ = ("value", "is_map", "key", "key_ev", "size", "anchor", "mark", "merges", "key_events")
+    __slots__ = ("value", "is_map", "key", "key_ev", "size", "chars", "anchor", "mark", "merges", "key_events")
 
     def __init__(self, is_map: bool, anchor, mark):
         self.value = {} if is_map else []
@@ -84,6 +90,7 @@ class _Frame:
         self.key = _NO_KEY
         self.key_ev = None
         self.size = 1
+        self.chars = 0  # characters of the scalars inside: with size, what an alias to it repeats
         self.anchor = anchor
         self.mark = mark
         self.merges = None
@@ -106,8 +113,9 @@ def _duplicate(key, frame: _Frame) -> InputError:
     )
 
 
-def _attach(frame: _Frame, value, size: int, ev, value_mark) -> None:
+def _attach(frame: _Frame, value, size: int, chars: int, ev, value_mark) -> None:
     frame.size += size
+    frame.chars += chars
     if not frame.is_map:
         frame.value.append("<<" if value is _MERGE_KEY else value)
         if size > 1 and frame.size > yaml12.MAX_NODES:
@@ -143,8 +151,38 @@ def _anchor(anchors: dict, ev) -> None:
             "second occurrence", ev.start_mark)
 
 
-def _document(get) -> object:
-    anchors: dict = {}  # anchor -> (value, expanded size, start mark, its ScalarEvent or None)
+def _copy(value):
+    """A fresh copy of an anchored map or list; scalars are immutable and shared as they are."""
+    t = type(value)
+    if t is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if t is list:
+        return [_copy(v) for v in value]
+    return value
+
+
+class _AliasBudget:
+    """What aliases may still repeat in this stream, in nodes plus scalar characters."""
+
+    __slots__ = ("left", "limit")
+
+    def __init__(self, text_length: int):
+        # Small inputs get the allowance of a 64 KiB one: a hand-written file may reuse a block
+        # many times, and tens of thousands of units cost nothing.
+        self.limit = self.left = yaml12.MAX_ALIAS_RATIO * max(text_length, yaml12.ALIAS_FLOOR_CHARS)
+
+    def spend(self, units: int) -> None:
+        self.left -= units
+        if self.left < 0:
+            raise InputError(
+                f"excessive aliasing (alias bomb?): aliases repeat more than {yaml12.MAX_ALIAS_RATIO} times the input's size "
+                f"(more than {self.limit} nodes and characters) (KRMFN_MAX_ALIAS_RATIO)"
+            )
+
+
+def _document(get, budget: _AliasBudget) -> object:
+    # anchor -> (value, expanded size, scalar characters, start mark, its ScalarEvent or None)
+    anchors: dict = {}
     open_anchors: set = set()
     stack: list[_Frame] = []
     root = None
@@ -152,10 +190,10 @@ def _document(get) -> object:
         ev = get()
         cls = type(ev)
         if cls is ScalarEvent:
-            value, size, mark = _scalar(ev), 1, ev.start_mark
+            value, size, chars, mark = _scalar(ev), 1, len(ev.value), ev.start_mark
             if ev.anchor is not None:
                 _anchor(anchors, ev)
-                anchors[ev.anchor] = (value, 1, mark, ev)
+                anchors[ev.anchor] = (value, 1, chars, mark, ev)
         elif cls is MappingStartEvent or cls is SequenceStartEvent:
             if len(stack) >= yaml12.MAX_DEPTH:
                 raise yaml12.too_deep()
@@ -169,12 +207,12 @@ def _document(get) -> object:
             continue
         elif cls is MappingEndEvent or cls is SequenceEndEvent:
             done = stack.pop()
-            value, size, mark = done.value, done.size, done.mark
+            value, size, chars, mark = done.value, done.size, done.chars, done.mark
             if done.merges:
                 value = _merged(value, done.merges, done.mark)
             if done.anchor is not None:
                 open_anchors.discard(done.anchor)
-                anchors[done.anchor] = (value, size, mark, None)
+                anchors[done.anchor] = (value, size, chars, mark, None)
             if size > yaml12.MAX_NODES:
                 raise _too_many_nodes()
         elif cls is AliasEvent:
@@ -182,14 +220,16 @@ def _document(get) -> object:
                 raise InputError("recursive alias: a node contains an alias to itself")
             if ev.anchor not in anchors:
                 raise yaml.composer.ComposerError(None, None, f"found undefined alias {ev.anchor!r}", ev.start_mark)
-            value, size, mark, scalar_ev = anchors[ev.anchor]
+            value, size, chars, mark, scalar_ev = anchors[ev.anchor]
+            budget.spend(size + chars)
+            value = _copy(value)
             ev = scalar_ev or ev  # a scalar alias used as a key is named by its anchored text
         elif cls is DocumentEndEvent:
             return root
         else:
             raise yaml.composer.ComposerError(None, None, f"unexpected {cls.__name__}", ev.start_mark)
         if stack:
-            _attach(stack[-1], value, size, ev, mark)
+            _attach(stack[-1], value, size, chars, ev, mark)
         else:
             root = "<<" if value is _MERGE_KEY else value
 
@@ -197,13 +237,14 @@ def _document(get) -> object:
 def load_all(text: str) -> list:
     parser = yaml._yaml.CParser(text)
     get = parser.get_event
+    budget = _AliasBudget(len(text))
     docs = []
     try:
         ev = get()
         if type(ev) is not StreamStartEvent:
             raise yaml.composer.ComposerError(None, None, "expected a stream start", ev.start_mark)
         while type(get()) is DocumentStartEvent:
-            docs.append(_document(get))
+            docs.append(_document(get, budget))
     finally:
         parser.dispose()
     return docs

@@ -14,7 +14,7 @@ from krmfn.plan import IPv6Plan
 from krmfn.sdk import objects, paths
 from krmfn.sdk.results import ERROR, INFO, WARNING, Result
 from krmfn.values_sinks import argocd, flux, kustomize
-from krmfn.values_sinks.merge import fill as fill_values, leaves, overlaps, set_path
+from krmfn.values_sinks.merge import fill as fill_values, leaves, obstacle, overlaps, set_path
 from krmfn.values_sinks.sink import Sink
 
 _READERS = {
@@ -53,6 +53,12 @@ def fill(sink: Sink, plan: IPv6Plan, catalog: Catalog, components: list[dict] | 
     chosen = engine.chosen(comp, sink.release, components)
     if chosen is None:
         return []  # the plan lists components and this release is not one of them
+    blocked = obstacle(sink.obj, paths.parse(sink.at))
+    if blocked is not None:
+        # `spec.source.helm: x` leaves nowhere to put valuesObject without replacing what the user wrote.
+        where = paths.format(blocked[0])
+        return [Result(f"{where} is a {type(blocked[1]).__name__}, not a map: {sink.at} left untouched",
+                       WARNING, sink.obj, where)]
     current = paths.get(sink.obj, sink.at)
     if current is not None and not isinstance(current, dict):
         why = f"{sink.at} is a {type(current).__name__}, not a map of values: left untouched"

@@ -38,7 +38,7 @@ def fill(values: dict, overlay: dict, written: list) -> Outcome:
             continue
         steps = paths.parse(path)
         shown = paths.format(steps)  # `a.b[c]` and `a.b.c` name one key: report one spelling
-        blocked = _obstacle(values, steps)
+        blocked = obstacle(values, steps)
         if blocked is not None:
             where = paths.format(blocked[0])
             if where not in (c[0] for c in out.conflicts):  # one report for every path below it
@@ -60,14 +60,15 @@ def fill(values: dict, overlay: dict, written: list) -> Outcome:
     return out
 
 
-def _obstacle(values: dict, steps: Leaf) -> tuple[Leaf, Any] | None:
-    """Where the user wrote a value that is not a map (null included) on the way to a deeper path."""
+def obstacle(values: dict, steps: Leaf) -> tuple[Leaf, Any] | None:
+    """Where the user wrote a value the deeper path cannot go through (null included): a scalar, or
+    a list where a key follows, or a map where a list entry does."""
     node = values
     for i, step in enumerate(steps[:-1]):
         if not isinstance(step, paths.Key) or not isinstance(node, dict) or step.name not in node:
             return None  # absent keys and list steps are paths.set's to create
         node = node[step.name]
-        if not isinstance(node, (dict, list)):
+        if not isinstance(node, dict if isinstance(steps[i + 1], paths.Key) else list):
             return steps[: i + 1], node
     return None
 

@@ -147,7 +147,8 @@ def test_unknown_rule_in_plan_is_a_warning_on_stderr(tmp_path):
 
 @pytest.mark.parametrize("stdin, message", [
     ("a: [1, 2\n", "krmfn: error: malformed YAML"),
-    ("- a\n- b\n", "krmfn: error: stdin is a list, not a Kubernetes object"),
+    # A list is read as a list of objects (a JSON array from `yq -o json`), so its items are judged.
+    ("- a\n- b\n", "krmfn: error: stdin, items[0], is a string, not a Kubernetes object"),
     ("name: x\n", "krmfn: error: stdin is not a Kubernetes object (no apiVersion or kind)"),
     (CLEAN + "---\n42\n", "krmfn: error: stdin: document 2 is a number, not a Kubernetes object"),
     ("apiVersion: v1\nkind: List\nitems: [3]\n", "krmfn: error: stdin, items[0], is a number, not a Kubernetes object"),

@@ -261,7 +261,8 @@ def metadata(draw) -> dict:
         md["labels"] = labels
     annotations = draw(st.dictionaries(_keys, _strings, max_size=3))
     if draw(st.integers(0, 9)) == 0:
-        annotations[LOCAL_CONFIG] = "true"
+        # Any value but "false" makes an object local to kustomize, and so to krmfn.
+        annotations[LOCAL_CONFIG] = draw(st.sampled_from(["true", "True", "", None, "1", "false", False]))
     if annotations:
         md["annotations"] = annotations
     return md

@@ -66,9 +66,10 @@ def test_default_depth_reads_and_writes_back():
     assert json.dumps(run.doc["items"]).count("[") == 500 - 1
 
 
-def test_an_endless_stdin_is_refused_at_the_limit():
-    # The function reads one byte past the limit and stops, whatever is still coming.
-    proc = subprocess.Popen([KRMFN], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+@pytest.mark.parametrize("args", [[], ["check", "-"]], ids=["function", "check"])
+def test_an_endless_stdin_is_refused_at_the_limit(args):
+    # krmfn reads one byte past the limit and stops, whatever is still coming.
+    proc = subprocess.Popen([KRMFN, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**os.environ, "KRMFN_MAX_INPUT_BYTES": "100000"})
     try:
         while proc.poll() is None:
@@ -124,3 +125,33 @@ def test_many_objects_keep_their_identity():
     run = run_cli(json.dumps(resource_list(objs, plan(["IPv6"]))).encode())
     assert run.rc == 0, run.err
     assert [identity(o) for o in json.loads(run.out)["items"]] == [identity(o) for o in objs]
+
+
+def test_alias_expansion_ratio_is_exact_and_configurable():
+    # What aliases repeat is counted in nodes plus scalar characters, against the input's length
+    # in characters (at least 64 KiB's worth). Here 100 aliases each repeat a list of 10 scalars
+    # of 70 characters: 1 + 10 nodes and 700 characters each. A comment pads the input to exactly
+    # that total, so a ratio of 1 is met exactly, and one character less is one unit over.
+    k, m, n = 10, 70, 100
+    repeated = n * (1 + k + k * m)
+    anchor = "[" + ", ".join(["x" * m] * k) + "]"
+    body = WITH_PLAN + f"""- apiVersion: v1
+  kind: ConfigMap
+  metadata: {{name: x}}
+  data:
+    one: &one {anchor}
+    many: [{", ".join(["*one"] * n)}]
+""".encode()
+    assert repeated >= 64 * 1024 and len(body) < repeated  # the floor does not apply; room to pad
+
+    def padded(length: int) -> bytes:
+        return body + b"#" + b"p" * (length - len(body) - 2) + b"\n"
+
+    at_limit = run_cli(padded(repeated), {"KRMFN_MAX_ALIAS_RATIO": "1"})
+    assert at_limit.rc == 0, at_limit.err
+    assert at_limit.doc["items"][0]["data"]["many"] == [["x" * m] * k] * n
+    over = run_cli(padded(repeated - 1), {"KRMFN_MAX_ALIAS_RATIO": "1"})
+    assert refused(over, f"more than 1 times the input's size (more than {repeated - 1} nodes and characters)")
+    # The default ratio (10) lets the same input through.
+    assert run_cli(padded(repeated - 1)).rc == 0
+

@@ -1,5 +1,6 @@
 """The audit rules, one module each, in the order their findings are listed."""
 from krmfn.audit.rules import (
+    ambiguous_ipv6_port,
     colon_in_name,
     duplicate_env,
     erlang_dist,
@@ -32,6 +33,7 @@ ALL = (
     ipv6_disabled,
     ipv4_validated_env,
     unbracketed_ipv6,
+    ambiguous_ipv6_port,
     link_local_no_zone,
     loopback_probe,
     erlang_dist,
