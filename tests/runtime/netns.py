@@ -182,19 +182,20 @@ class Network:
                 self.procs[pid].poll()  # reaps our own children, so a zombie does not count as alive
         return [p for p in pids if _running(p)]
 
-    def boot(self, node: Node, server: str, cmd: list[str], env: dict[str, str], log: Path,
+    def boot(self, node: Node, server: str, at: str, cmd: list[str], env: dict[str, str], log: Path,
              ready: Callable[[], object], timeout: float, cwd: Path | None = None) -> subprocess.Popen:
-        """Start server in node and wait until ready(); a server that exits or stays unready fails
-        the test with its name and the end of its log."""
+        """Start server in node and wait until ready() (which may raise AssertionError itself to
+        fail fast); a server that exits or stays unready fails the test naming the server, the
+        address `at` it could not be reached at, and the end of its log."""
         proc = self.start(node, cmd, env, log, cwd)
 
         def check() -> object:
             if proc.poll() is not None:
-                raise AssertionError(f"{server} in {node.ns} exited {proc.returncode} before it was ready:\n{tail(log)}")
+                raise AssertionError(f"{server}: could not reach {at}: exited {proc.returncode} in {node.ns}:\n{tail(log)}")
             return ready()
 
         try:
-            wait_for(f"{server} in {node.ns} to be ready", check, timeout)
+            wait_for(f"{server}: could not reach {at}", check, timeout)
         except Timeout as e:
             raise Timeout(f"{e}\n{tail(log)}") from None
         return proc

@@ -10,6 +10,7 @@ import base64
 import re
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from krmfn.sdk import yaml12
 from tests import chartrun, charts
@@ -106,6 +107,25 @@ class Pod:
             out[mount["mountPath"]] = {"": files[mount["subPath"]]} if "subPath" in mount else dict(files)
         return out
 
+    def materialize(self, root: Path) -> dict[str, Path]:
+        """Every mount of the container as a directory (or file, for subPath) under root, as the
+        kubelet would project it; claims and emptyDirs become empty directories. Returns
+        mountPath -> local path, longest first, for translate()."""
+        files = self.mounts()
+        out: dict[str, Path] = {}
+        for mount in self._container().get("volumeMounts", []):
+            local = root / mount["mountPath"].strip("/").replace("/", "_")
+            content = files.get(mount["mountPath"])
+            if content is not None and "" in content:
+                local.parent.mkdir(parents=True, exist_ok=True)
+                local.write_text(content[""])
+            else:
+                local.mkdir(parents=True, exist_ok=True)
+                for name, text in (content or {}).items():
+                    (local / name).write_text(text)
+            out[mount["mountPath"]] = local
+        return dict(sorted(out.items(), key=lambda kv: -len(kv[0])))
+
     def file(self, path: str) -> str:
         """The text the container sees at path, from whichever mount holds it."""
         for mount, files in self.mounts().items():
@@ -117,6 +137,13 @@ class Pod:
 
     def probe(self, kind: str) -> list[str]:
         return self._container()[kind]["exec"]["command"]
+
+
+def translate(text: str, mounts: dict[str, Path]) -> str:
+    """Image paths under a mount point moved to where materialize() put that mount."""
+    for mount, local in mounts.items():
+        text = re.sub(rf"{re.escape(mount.rstrip('/'))}(?![\w.-])", str(local), text)
+    return text
 
 
 def secret(items: list[dict], name: str) -> dict[str, str]:

@@ -77,12 +77,13 @@ def mariadb(net: netns.Network, pod: pods.Pod, system_tables: Path, run: Path, l
         f"CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY '{password}';\n"
         "GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION;\n"
     )
+    port = int(re.search(r"(?m)^port=(\d+)", cnf).group(1))
     net.boot(
-        node, label, ["mariadbd", f"--defaults-file={run / 'my.cnf'}", "--user=root", f"--init-file={run / 'init.sql'}"],
+        node, label, netns.address("127.0.0.1", port), ["mariadbd", f"--defaults-file={run / 'my.cnf'}", "--user=root", f"--init-file={run / 'init.sql'}"],
         {"PATH": "/usr/sbin:/usr/bin:/bin"}, run / "mysqld.out",
         ready=lambda: "ready for connections" in (run / "mysqld.log").read_text(), timeout=60,
     )
-    return int(re.search(r"(?m)^port=(\d+)", cnf).group(1)), password
+    return port, password
 
 
 def query_over_ipv6(net: netns.Network, port: int, password: str, label: str) -> str:
