@@ -69,14 +69,14 @@ class Pod:
     def _spec(self) -> dict:
         return find(self.items, "StatefulSet", self.statefulset)["spec"]["template"]["spec"]
 
-    def _container(self) -> dict:
+    def container_spec(self) -> dict:
         return next(c for c in self._spec()["containers"] if c["name"] == self.container)
 
     def env(self) -> dict[str, str]:
         """The container's env with fieldRef and secret/configMap refs filled in and $(VAR) expanded
         the Kubernetes way (only variables defined earlier in the list)."""
-        out: dict[str, str] = {}
-        for entry in self._container().get("env", []):
+        out = {"HOSTNAME": self.name}  # set by the kubelet in every container
+        for entry in self.container_spec().get("env") or []:
             value = entry["value"] if "value" in entry else self._value_from(entry["valueFrom"])
             out[entry["name"]] = _REF.sub(lambda m: out.get(m.group(1), m.group(0)), value)
         return out
@@ -94,9 +94,9 @@ class Pod:
     def mounts(self) -> dict[str, dict[str, str]]:
         """mountPath -> {file name: text} for every ConfigMap or Secret volume the container mounts.
         A subPath mount is a single file: its mountPath maps to {"": text}."""
-        volumes = {v["name"]: v for v in self._spec().get("volumes", [])}
+        volumes = {v["name"]: v for v in self._spec().get("volumes") or []}
         out: dict[str, dict[str, str]] = {}
-        for mount in self._container().get("volumeMounts", []):
+        for mount in self.container_spec().get("volumeMounts") or []:
             volume = volumes.get(mount["name"], {})  # absent: a volumeClaimTemplate
             if "configMap" in volume:
                 files = find(self.items, "ConfigMap", volume["configMap"]["name"]).get("data", {})
@@ -104,27 +104,30 @@ class Pod:
                 files = secret(self.items, volume["secret"]["secretName"])
             else:
                 continue  # emptyDir and claims: the runner gives each its own directory
-            out[mount["mountPath"]] = {"": files[mount["subPath"]]} if "subPath" in mount else dict(files)
+            out[mount["mountPath"]] = {"": files[mount["subPath"]]} if mount.get("subPath") else dict(files)
         return out
 
     def materialize(self, root: Path) -> dict[str, Path]:
-        """Every mount of the container as a directory (or file, for subPath) under root, as the
-        kubelet would project it; claims and emptyDirs become empty directories. Returns
-        mountPath -> local path, longest first, for translate()."""
-        files = self.mounts()
+        """Every volume the container mounts as a directory root/<volume>, as the kubelet projects
+        it (so two containers of a pod share it), claims and emptyDirs empty. Returns
+        mountPath -> local path (the file itself for a subPath mount), for translate()."""
+        volumes = {v["name"]: v for v in self._spec().get("volumes") or []}
         out: dict[str, Path] = {}
-        for mount in self._container().get("volumeMounts", []):
-            local = root / mount["mountPath"].strip("/").replace("/", "_")
-            content = files.get(mount["mountPath"])
-            if content is not None and "" in content:
-                local.parent.mkdir(parents=True, exist_ok=True)
-                local.write_text(content[""])
-            else:
-                local.mkdir(parents=True, exist_ok=True)
-                for name, text in (content or {}).items():
+        for mount in self.container_spec().get("volumeMounts") or []:
+            volume = volumes.get(mount["name"], {})
+            local = root / mount["name"]
+            local.mkdir(parents=True, exist_ok=True)
+            source = volume.get("configMap") or volume.get("secret")
+            if source:
+                files = (find(self.items, "ConfigMap", source["name"]).get("data", {}) if "configMap" in volume
+                         else secret(self.items, source["secretName"]))
+                # defaultMode as the chart writes it (755 meaning rwxr-xr-x), else the API's 0644.
+                mode = int(str(source.get("defaultMode", "644")), 8)
+                for name, text in files.items():
                     (local / name).write_text(text)
-            out[mount["mountPath"]] = local
-        return dict(sorted(out.items(), key=lambda kv: -len(kv[0])))
+                    (local / name).chmod(mode)
+            out[mount["mountPath"]] = local / mount["subPath"] if mount.get("subPath") else local
+        return out
 
     def file(self, path: str) -> str:
         """The text the container sees at path, from whichever mount holds it."""
@@ -136,14 +139,40 @@ class Pod:
         raise KeyError(f"{self.name}: nothing mounted at {path}")
 
     def probe(self, kind: str) -> list[str]:
-        return self._container()[kind]["exec"]["command"]
+        return self.container_spec()[kind]["exec"]["command"]
 
 
-def translate(text: str, mounts: dict[str, Path]) -> str:
-    """Image paths under a mount point moved to where materialize() put that mount."""
-    for mount, local in mounts.items():
-        text = re.sub(rf"{re.escape(mount.rstrip('/'))}(?![\w.-])", str(local), text)
-    return text
+def translate(text: str, paths: dict[str, Path]) -> str:
+    """Image paths under a mount point (or any other image directory in paths) moved to their local
+    place, in one pass so that a moved path is never moved again, the longest mount point first."""
+    if not paths:
+        return text
+    points = sorted(paths, key=len, reverse=True)
+    pattern = "|".join(re.escape(p.rstrip("/")) for p in points)
+    local = {p.rstrip("/"): str(paths[p]) for p in points}
+    return re.sub(rf"(?<![\w.-])({pattern})(?![\w.-])", lambda m: local[m.group(1)], text)
+
+
+def translate_files(root: Path, paths: dict[str, Path]) -> None:
+    """translate() inside every file projected under root: scripts and configs name image paths too."""
+    for f in [p for p in root.rglob("*") if p.is_file()]:
+        f.write_text(translate(f.read_text(), paths))
+
+
+def dns(items: list[dict], statefulset: str, nodes: list) -> dict[str, object]:
+    """The names cluster DNS answers once pods 0..len(nodes)-1 of statefulset exist, each on its
+    node: every pod's FQDN and host name, the governing headless Service listing them all, and
+    every other Service of the render as the first pod (a ClusterIP reaches one of the pods)."""
+    sts = find(items, "StatefulSet", statefulset)
+    ns = sts["metadata"].get("namespace", charts.NAMESPACE)
+    headless = sts["spec"]["serviceName"]
+    names: dict[str, object] = {}
+    for svc in of_kind(items, "Service"):
+        names[f"{svc['metadata']['name']}.{ns}.svc.cluster.local"] = nodes if svc["metadata"]["name"] == headless else nodes[0]
+    for i, node in enumerate(nodes):
+        names[f"{statefulset}-{i}.{headless}.{ns}.svc.cluster.local"] = node
+        names[f"{statefulset}-{i}"] = node
+    return names
 
 
 def secret(items: list[dict], name: str) -> dict[str, str]:

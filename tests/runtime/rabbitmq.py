@@ -16,7 +16,6 @@ import base64
 import http.client
 import json
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,9 +79,7 @@ def nodes(items: list[dict], net: netns.Network, run: Path, count: int) -> list[
         c["name"] == "rabbitmq" for c in o["spec"]["template"]["spec"]["containers"]))
     ps = [pods.Pod(items, sts["metadata"]["name"], "rabbitmq", i, net.nodes[i].ipv6) for i in range(count)]
     names = [p.env()["RABBITMQ_NODE_NAME"] for p in ps]
-    # Each pod's FQDN, and the headless Service name listing every pod, to its node's addresses.
-    net.hosts({n.split("@", 1)[1]: net.nodes[i] for i, n in enumerate(names)}
-              | {names[0].split(".", 1)[1]: net.nodes[:count]})
+    net.hosts(pods.dns(items, sts["metadata"]["name"], net.nodes[:count]))
     out = []
     for i, pod in enumerate(ps):
         (run / pod.name).mkdir(parents=True)
@@ -150,7 +147,3 @@ def dist_peers(net: netns.Network, node: Node) -> set[str]:
 
 def running_nodes(net: netns.Network, client: netns.Node, node: Node, host: str) -> set[str]:
     return {n["name"] for n in api(net, client, node, host, "/api/nodes") if n.get("running")}
-
-
-def ctl_status(net: netns.Network, node: Node) -> subprocess.CompletedProcess:
-    return net.run(node.net_node, ["rabbitmqctl", "-q", "cluster_status"], node.env, timeout=60)
