@@ -62,8 +62,7 @@ def network(runtime_ready) -> Iterator[netns.Network]:
 def net(network: netns.Network) -> Iterator[netns.Network]:
     """The session's network, emptied of processes after the test, whether it passed or not."""
     yield network
-    for node in network.nodes:
-        network.stop_all(node)
+    network.stop()
     network.hosts({})
 
 

@@ -102,11 +102,10 @@ class Network:
     def destroy(self) -> None:
         """Every process in the namespaces stopped by PID, then the namespaces and their /etc removed."""
         errors = []
-        for node in self.nodes:
-            try:
-                self.stop_all(node)
-            except Exception as e:  # keep tearing down the rest; report at the end
-                errors.append(e)
+        try:
+            self.stop()
+        except Exception as e:  # remove the namespaces anyway; report at the end
+            errors.append(e)
         for ns in [n.ns for n in self.nodes] + [self.hub]:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)
             etc = NETNS_ETC / ns
@@ -164,17 +163,18 @@ class Network:
         out = subprocess.run(["ip", "netns", "pids", node.ns], capture_output=True, text=True, timeout=10).stdout
         return [int(p) for p in out.split()]
 
-    def stop_all(self, node: Node, timeout: float = 20) -> None:
-        """TERM every process in the namespace by PID (daemonized epmd included), KILL what outlives timeout."""
-        pids = self.pids(node)
+    def stop(self, nodes: list[Node] | None = None, timeout: float = 20) -> None:
+        """TERM every process in the nodes' namespaces (all by default) by PID, daemons such as epmd
+        included, all at once so that graceful shutdowns overlap; KILL what outlives timeout."""
+        pids = [pid for node in (self.nodes if nodes is None else nodes) for pid in self.pids(node)]
         for pid in pids:
             _signal(pid, signal.SIGTERM)
         try:
-            wait_for(f"processes {pids} in {node.ns} to exit", lambda: not self._alive(pids), timeout)
+            wait_for(f"processes {pids} to exit", lambda: not self._alive(pids), timeout)
         except Timeout:
             for pid in self._alive(pids):
                 _signal(pid, signal.SIGKILL)
-            wait_for(f"killed processes in {node.ns} to go", lambda: not self._alive(pids), 10)
+            wait_for(f"killed processes {pids} to go", lambda: not self._alive(pids), 10)
 
     def _alive(self, pids: list[int]) -> list[int]:
         for pid in pids:
@@ -184,11 +184,16 @@ class Network:
 
     def boot(self, node: Node, server: str, at: str, cmd: list[str], env: dict[str, str], log: Path,
              ready: Callable[[], object], timeout: float, cwd: Path | None = None) -> subprocess.Popen:
-        """Start server in node and wait until ready() (which may raise AssertionError itself to
-        fail fast); a server that exits or stays unready fails the test naming the server, the
-        address `at` it could not be reached at, and the end of its log."""
+        """Start server in node and wait until it is ready (see await_ready)."""
         proc = self.start(node, cmd, env, log, cwd)
+        self.await_ready(proc, node, server, at, log, ready, timeout)
+        return proc
 
+    def await_ready(self, proc: subprocess.Popen, node: Node, server: str, at: str, log: Path,
+                    ready: Callable[[], object], timeout: float) -> None:
+        """Wait until ready() (which may raise AssertionError itself to fail fast); a server that
+        exits or stays unready fails the test naming the server, the address `at` it could not be
+        reached at, and the end of its log."""
         def check() -> object:
             if proc.poll() is not None:
                 raise AssertionError(f"{server}: could not reach {at}: exited {proc.returncode} in {node.ns}:\n{tail(log)}")
@@ -198,7 +203,6 @@ class Network:
             wait_for(f"{server}: could not reach {at}", check, timeout)
         except Timeout as e:
             raise Timeout(f"{e}\n{tail(log)}") from None
-        return proc
 
     def accepts(self, client: Node, host: str, port: int, server: str, timeout: float = 3) -> bytes:
         """Connect from client to host:port and read what the server says first (b"" if it waits for

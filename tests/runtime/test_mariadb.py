@@ -121,7 +121,7 @@ def test_mariadb(net, system_tables, tmp_path, proven, archive, stage):
         label = f"MariaDB with {archive} {pod.statefulset} my.cnf ({stage})"
         role = pod.statefulset.removeprefix(f"{charts.RELEASE}-mysql-")
         shown[role] = serve_and_check(net, pod, system_tables, tmp_path / pod.statefulset, label, stage)
-        net.stop_all(net.nodes[0])
+        net.stop([net.nodes[0]])
     # One row per chart and stage when both roles showed the same, which is what the table is for.
     rows = {text: [r for r in shown if shown[r] == text] for text in shown.values()}
     for text, names in rows.items():
