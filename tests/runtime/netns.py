@@ -125,6 +125,8 @@ class Network:
             for node in nodes if isinstance(nodes, list) else [nodes]:
                 lines += [f"{a} {name}" for a in node.addresses()]
         for node in self.nodes:
+            # In place, same inode: processes already running got this file bind-mounted by
+            # `ip netns exec` and see the change, as pods see cluster DNS change.
             (NETNS_ETC / node.ns / "hosts").write_text("\n".join(lines) + "\n")
 
     @contextmanager

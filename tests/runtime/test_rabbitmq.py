@@ -42,7 +42,7 @@ def not_booting_or_no_api(net: netns.Network, node: rabbitmq.Node, proc, client:
         rabbitmq.await_boot(net, node, proc, client)
     except AssertionError as e:
         assert "did not boot" in str(e), str(e)
-        return f"does not boot: {str(e).split('did not boot: ', 1)[1][:120]}"
+        return f"does not boot: {str(e).split('did not boot: ', 1)[1].removeprefix('ERROR: ')}"
     net.refuses(client, node.net_node.ipv6, 15672, f"{node.label} management API")
     return "boots; management API refused over IPv6"
 
