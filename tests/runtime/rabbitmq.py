@@ -50,6 +50,10 @@ class Node:
     def label(self) -> str:
         return f"RabbitMQ {self.name}"
 
+    def port(self, name: str) -> int:
+        """The container port the chart names: amqp, dist, stats (management), epmd."""
+        return next(p["containerPort"] for p in self.pod.container_spec()["ports"] if p["name"] == name)
+
 
 def server_env(pod: pods.Pod, run: Path, peers: list[str]) -> dict[str, str]:
     mounts = pod.materialize(run / "mounts")
@@ -107,13 +111,13 @@ def start(net: netns.Network, node: Node) -> subprocess.Popen:
 def await_boot(net: netns.Network, node: Node, proc: subprocess.Popen, client: netns.Node, timeout: float = 120) -> None:
     """Wait until AMQP answers on the node's IPv6 address from another pod; a boot failure in the
     log fails at once, quoting the reason."""
-    at = netns.address(node.net_node.ipv6, 5672)
+    at = netns.address(node.net_node.ipv6, node.port("amqp"))
 
     def ready() -> bool:
         log = node.log.read_text(errors="replace")
         if BOOT_FAILED.search(log) and (reason := REASON.search(log)):
             raise AssertionError(f"{node.label}: could not reach {at}: the node did not boot: {reason.group(0).strip()[:300]}")
-        return amqp(net, client, node.net_node.ipv6, 5672, node.label)
+        return amqp(net, client, node.net_node.ipv6, node.port("amqp"), node.label)
 
     net.await_ready(proc, node.net_node, node.label, at, node.log, ready, timeout)
 
@@ -123,8 +127,8 @@ def boot(net: netns.Network, node: Node, client: netns.Node) -> None:
 
 
 def api(net: netns.Network, client: netns.Node, node: Node, host: str, path: str) -> object:
-    """GET path from the management API at host:15672, from client's namespace, as the chart's user."""
-    port = 15672
+    """GET path from the management API at host, from client's namespace, as the chart's user."""
+    port = node.port("stats")
     try:
         sock = net.connect(client, host, port, timeout=10)
     except OSError as e:
@@ -150,8 +154,8 @@ def probes(net: netns.Network, node: Node) -> None:
 
 
 def dist_peers(net: netns.Network, node: Node) -> set[str]:
-    """Addresses of the Erlang distribution connections (25672) of the node: the family it clusters over."""
-    return net.peers(node.net_node, 25672)
+    """Addresses of the node's Erlang distribution connections: the family it clusters over."""
+    return net.peers(node.net_node, node.port("dist"))
 
 
 def running_nodes(net: netns.Network, client: netns.Node, node: Node, host: str) -> set[str]:

@@ -40,8 +40,13 @@ class Proven:
 
 
 def markdown(rows: list[Row]) -> str:
+    """One line per server, plan, config and result: charts that showed the same share it."""
+    charts: dict[tuple[str, str, str, str], list[str]] = {}
+    for r in sorted(set(rows)):
+        charts.setdefault((r.server, r.plan, r.config, r.shown), []).append(r.chart)
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    lines += ["| " + " | ".join(asdict(r).values()) + " |" for r in sorted(set(rows))]
+    lines += [f"| {server} | {'; '.join(names)} | {plan} | {config} | {shown} |"
+              for (server, plan, config, shown), names in charts.items()]
     return "\n".join(lines)
 
 

@@ -78,11 +78,9 @@ def mariadb(net: netns.Network, pod: pods.Pod, system_tables: Path, run: Path, l
         "GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION;\n"
     )
     port = int(re.search(r"(?m)^port=(\d+)", cnf).group(1))
-    net.boot(
-        node, label, netns.address("127.0.0.1", port), ["mariadbd", f"--defaults-file={run / 'my.cnf'}", "--user=root", f"--init-file={run / 'init.sql'}"],
-        {"PATH": "/usr/sbin:/usr/bin:/bin"}, run / "mysqld.out",
-        ready=lambda: "ready for connections" in (run / "mysqld.log").read_text(), timeout=60,
-    )
+    cmd = ["mariadbd", f"--defaults-file={run / 'my.cnf'}", "--user=root", f"--init-file={run / 'init.sql'}"]
+    net.boot(node, label, netns.address("127.0.0.1", port), cmd, {"PATH": "/usr/sbin:/usr/bin:/bin"},
+             run / "mysqld.out", ready=lambda: "ready for connections" in (run / "mysqld.log").read_text(), timeout=60)
     return port, password
 
 
@@ -102,12 +100,12 @@ def serve_and_check(net, pod, system_tables, run, label, stage) -> str:
     net.accepts(server, "127.0.0.1", port, label)  # up: an IPv6 refusal below is the bind address
     if stage == "before":
         net.refuses(client, server.ipv6, port, label)
-        listening = ", ".join(netns.address(a.strip("[]"), port) for a in sorted(net.listening(server, port)))
+        listening = ", ".join(f"`{netns.address(a.strip('[]'), port)}`" for a in sorted(net.listening(server, port)))
         return f"refused on the pod's IPv6 address; accepted on 127.0.0.1 (listening: {listening})"
     greeting = net.accepts(client, server.ipv6, port, label)
     assert greeting[4:5] == b"\x0a", f"{label}: {netns.address(server.ipv6, port)} sent no handshake: {greeting!r}"
     bind = query_over_ipv6(net, port, password, label)
-    return f"root session from another pod over IPv6 (bind_address {bind}); 127.0.0.1 still accepted"
+    return f"root session from another pod over IPv6 (`bind_address` `{bind}`); 127.0.0.1 still accepted"
 
 
 @pytest.mark.parametrize("stage", pods.STAGES)

@@ -37,13 +37,13 @@ def record(proven, archive: str, mode: str, clustering: str | None, stage: str, 
 
 
 def not_booting_or_no_api(net: netns.Network, node: rabbitmq.Node, proc, client: netns.Node) -> str:
-    """BEFORE on IPv6: either the node does not boot, or it boots and 15672 is refused over IPv6."""
+    """BEFORE on IPv6: either the node does not boot, or it boots and the management port is refused over IPv6."""
     try:
         rabbitmq.await_boot(net, node, proc, client)
     except AssertionError as e:
         assert "did not boot" in str(e), str(e)
         return f"does not boot: {str(e).split('did not boot: ', 1)[1].removeprefix('ERROR: ')}"
-    net.refuses(client, node.net_node.ipv6, 15672, f"{node.label} management API")
+    net.refuses(client, node.net_node.ipv6, node.port("stats"), f"{node.label} management API")
     return "boots; management API refused over IPv6"
 
 
@@ -64,7 +64,7 @@ def cluster(net: netns.Network, nodes: list[rabbitmq.Node], client: netns.Node) 
         rabbitmq.boot(net, node, client)
     want = {n.name for n in nodes}
     for node in nodes:
-        at = netns.address(node.net_node.ipv6, 15672)
+        at = netns.address(node.net_node.ipv6, node.port("stats"))
         netns.wait_for(f"{node.label}: cluster of {sorted(want)} at {at}",
                        lambda: rabbitmq.running_nodes(net, client, node, node.net_node.ipv6) == want, 60, 1)
 
@@ -82,7 +82,7 @@ def test_ipv6_only_before_and_broken(net, tmp_path, proven, archive):
     procs = {n.name: rabbitmq.start(net, n) for n in (before, broken)}
     with pytest.raises(AssertionError) as caught:
         rabbitmq.await_boot(net, broken, procs[broken.name], client)
-    assert f"{broken.label}: could not reach {netns.address(broken.net_node.ipv6, 5672)}" in str(caught.value)
+    assert f"{broken.label}: could not reach {netns.address(broken.net_node.ipv6, broken.port("amqp"))}" in str(caught.value)
     shown = not_booting_or_no_api(net, before, procs[before.name], client)
     record(proven, archive, "ipv6", None, "before", shown, start)
 
@@ -97,7 +97,7 @@ def test_ipv6_only_after(net, tmp_path, proven, archive):
         rabbitmq.probes(net, n)
     peers = set().union(*(rabbitmq.dist_peers(net, n) for n in nodes))
     ipv6 = {n.net_node.ipv6 for n in nodes}
-    assert peers and peers <= ipv6, f"RabbitMQ distribution (25672) not over the nodes' IPv6 addresses: {peers}"
+    assert peers and peers <= ipv6, f"RabbitMQ distribution ({nodes[0].port('dist')}) not over the nodes' IPv6 addresses: {peers}"
     record(proven, archive, "ipv6", None, "after",
            f"boots; AMQP and management API answer on IPv6; probes pass; {NODES} nodes cluster over IPv6", start)
 
@@ -116,7 +116,7 @@ def test_dual_stack_before(net, tmp_path, proven, archive):
         node = rabbitmq.nodes(pods.objects(archive, "cluster", "before", plan("dual-ipv6")), net, tmp_path, 1)[0]
         client = net.nodes[NODES]
         rabbitmq.boot(net, node, client)
-        net.refuses(client, node.net_node.ipv6, 15672, f"{node.label} management API")
+        net.refuses(client, node.net_node.ipv6, node.port("stats"), f"{node.label} management API")
         rabbitmq.api(net, client, node, node.net_node.ipv4, "/api/overview")
         net.stop([node.net_node])
     record(proven, archive, "dual-ipv6", None, "before", "boots; management API on IPv4 only, refused over IPv6", start)
@@ -137,7 +137,7 @@ def test_dual_stack_after(net, tmp_path, proven, archive, mode, clustering, fami
         rabbitmq.probes(net, nodes[0])
         peers = set().union(*(rabbitmq.dist_peers(net, n) for n in nodes))
         want = {n.net_node.ipv6 if family == 6 else n.net_node.ipv4 for n in nodes}
-        assert peers and peers <= want, f"RabbitMQ distribution (25672) expected over IPv{family} {sorted(want)}, found {sorted(peers)}"
+        assert peers and peers <= want, f"RabbitMQ distribution ({nodes[0].port('dist')}) expected over IPv{family} {sorted(want)}, found {sorted(peers)}"
         net.stop([n.net_node for n in nodes])
     record(proven, archive, mode, clustering, "after",
            f"management API on IPv6 and IPv4; probes pass; {NODES} nodes cluster over IPv{family}", start)

@@ -4,6 +4,7 @@ it, and the three sentinels reach quorum over IPv6. krmfn changes nothing these 
 AFTER run is also the BEFORE run: the test proves that first."""
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -56,6 +57,8 @@ def test_replica_and_sentinel_quorum(net, tmp_path, proven, archive):
     env = pods_[0][0].env
     password, port, sport = env["REDIS_PASSWORD"], int(env["REDIS_PORT"]), int(pods_[0][1].env["REDIS_SENTINEL_PORT"])
     master, replicas_ = net.nodes[0], net.nodes[1:replicas]
+    conf = pods_[0][1].pod.file("/opt/bitnami/redis-sentinel/mounted-etc/sentinel.conf")
+    master_set = re.search(r"(?m)^sentinel monitor (\S+)", conf).group(1)
     client = net.nodes[-1]
 
     info = redis.fields(redis.cli(net, client, master.ipv6, port, password, "INFO", "replication"))
@@ -70,12 +73,12 @@ def test_replica_and_sentinel_quorum(net, tmp_path, proven, archive):
     sentinels = {n.ipv6 for n in net.nodes[:replicas]}
     for node in net.nodes[:replicas]:
         at = netns.address(node.ipv6, sport)
-        addr = redis.cli(net, client, node.ipv6, sport, password, "SENTINEL", "get-master-addr-by-name", "mymaster").split()
+        addr = redis.cli(net, client, node.ipv6, sport, password, "SENTINEL", "get-master-addr-by-name", master_set).split()
         assert addr == [master.ipv6, str(port)], f"sentinel at {at} names master {addr}"
         netns.wait_for(f"sentinel at {at}: the other sentinels {sorted(sentinels - {node.ipv6})} by IPv6",
                        lambda: {s["ip"] for s in redis.pairs(redis.cli(net, client, node.ipv6, sport, password,
-                                "SENTINEL", "sentinels", "mymaster"))} == sentinels - {node.ipv6}, 30, 0.5)
-        quorum = redis.cli(net, client, node.ipv6, sport, password, "SENTINEL", "CKQUORUM", "mymaster")
+                                "SENTINEL", "sentinels", master_set))} == sentinels - {node.ipv6}, 30, 0.5)
+        quorum = redis.cli(net, client, node.ipv6, sport, password, "SENTINEL", "CKQUORUM", master_set)
         assert quorum.startswith(f"OK {replicas} usable Sentinels"), f"sentinel at {at}: {quorum.strip()}"
     for pod in pods_:
         for c in pod:
