@@ -82,7 +82,7 @@ def test_ipv6_only_before_and_broken(net, tmp_path, proven, archive):
     procs = {n.name: rabbitmq.start(net, n) for n in (before, broken)}
     with pytest.raises(AssertionError) as caught:
         rabbitmq.await_boot(net, broken, procs[broken.name], client)
-    assert f"{broken.label}: could not reach {netns.address(broken.net_node.ipv6, broken.port("amqp"))}" in str(caught.value)
+    assert f"{broken.label}: could not reach {netns.address(broken.net_node.ipv6, broken.port('amqp'))}" in str(caught.value)
     shown = not_booting_or_no_api(net, before, procs[before.name], client)
     record(proven, archive, "ipv6", None, "before", shown, start)
 
