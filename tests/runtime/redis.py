@@ -35,6 +35,10 @@ class Container:
     def label(self) -> str:
         return f"{self.pod.container} of {self.pod.name}"
 
+    @property
+    def port(self) -> int:
+        return int(self.env["REDIS_SENTINEL_PORT" if self.pod.container == "sentinel" else "REDIS_PORT"])
+
     def command(self) -> list[str]:
         spec = self.pod.container_spec()
         cmd = [pods.translate(a, self.paths) for a in spec.get("command", []) + spec.get("args", [])]
