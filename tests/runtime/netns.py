@@ -28,14 +28,19 @@ class Timeout(AssertionError):
     pass
 
 
+class Unreachable(AssertionError):
+    """A server could not be reached at an address: a test failure, and worth retrying while waiting."""
+
+
 def wait_for(what: str, check: Callable[[], object], timeout: float, interval: float = 0.25):
-    """check() until it returns something truthy; every wait in the suite is bounded by this."""
+    """check() until it returns something truthy; every wait in the suite is bounded by this.
+    Connection errors count as "not yet"; any other failure ends the wait at once."""
     deadline = time.monotonic() + timeout
     last: object = None
     while True:
         try:
             last = check()
-        except OSError as e:
+        except (OSError, Unreachable) as e:
             last = e
         else:
             if last:
@@ -216,7 +221,7 @@ class Network:
                 except TimeoutError:
                     return b""
         except OSError as e:
-            raise AssertionError(f"{server}: could not reach {address(host, port)} from {client.ns}: {e}") from None
+            raise Unreachable(f"{server}: could not reach {address(host, port)} from {client.ns}: {e}") from None
 
     def refuses(self, client: Node, host: str, port: int, server: str, timeout: float = 3) -> None:
         """The connection is actively refused (nothing listens there), not merely slow."""

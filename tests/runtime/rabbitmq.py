@@ -132,7 +132,8 @@ def api(net: netns.Network, client: netns.Node, node: Node, host: str, path: str
     try:
         sock = net.connect(client, host, port, timeout=10)
     except OSError as e:
-        raise AssertionError(f"{node.label} management API: could not reach {netns.address(host, port)} from {client.ns}: {e}") from None
+        raise netns.Unreachable(f"{node.label} management API: could not reach {netns.address(host, port)} "
+                                f"from {client.ns}: {e}") from None
     conn = http.client.HTTPConnection(host, port, timeout=10)
     conn.sock = sock
     auth = base64.b64encode(f"{node.env['RABBITMQ_USERNAME']}:{node.env['RABBITMQ_PASSWORD']}".encode()).decode()

@@ -66,9 +66,11 @@ def pod_containers(items: list[dict], statefulset: str, ordinal: int, node: netn
 def cli(net: netns.Network, client: netns.Node, host: str, port: int, password: str, *args: str) -> str:
     proc = net.run(client, ["redis-cli", "--no-auth-warning", "-a", password, "-h", host, "-p", str(port), *args],
                    {"PATH": "/usr/bin:/bin"}, timeout=15)
-    if proc.returncode or proc.stdout.startswith(("ERR", "NOAUTH", "Could not connect")):
-        raise AssertionError(f"redis-cli {' '.join(args)} at {netns.address(host, port)} from {client.ns}: "
-                             f"{(proc.stdout + proc.stderr).strip()}")
+    out = (proc.stdout + proc.stderr).strip()
+    if "Could not connect" in out:
+        raise netns.Unreachable(f"Redis: could not reach {netns.address(host, port)} from {client.ns}: {out}")
+    if proc.returncode or proc.stdout.startswith(("ERR", "NOAUTH")):
+        raise AssertionError(f"redis-cli {' '.join(args)} at {netns.address(host, port)} from {client.ns}: {out}")
     return proc.stdout
 
 

@@ -28,8 +28,9 @@ def version() -> str:
 def etcdctl(net: netns.Network, node: netns.Node, endpoints: str, *args: str) -> str:
     proc = net.run(node, ["etcdctl", "--dial-timeout=3s", "--command-timeout=5s", f"--endpoints={endpoints}", *args],
                    {"PATH": "/usr/bin:/bin", "ETCDCTL_API": "3"}, timeout=15)
-    if proc.returncode:
-        raise AssertionError(f"etcd: etcdctl {args[0]} at {endpoints} from {node.ns}: {(proc.stdout + proc.stderr).strip()}")
+    if proc.returncode:  # etcdctl fails this way both for no answer and for no quorum behind it
+        raise netns.Unreachable(f"etcd: could not reach {endpoints} from {node.ns} ({args[0]}): "
+                                f"{(proc.stdout + proc.stderr).strip()}")
     return proc.stdout + proc.stderr  # `endpoint health` reports on stderr
 
 
