@@ -230,7 +230,8 @@ class Network:
         except ConnectionRefusedError:
             return
         except OSError as e:
-            raise AssertionError(f"{server}: {address(host, port)} from {client.ns} neither accepted nor refused: {e}") from None
+            raise AssertionError(f"{server}: {address(host, port)} from {client.ns} neither accepted "
+                                 f"nor refused: {e}") from None
         raise AssertionError(f"{server}: {address(host, port)} accepted a connection from {client.ns}, expected a refusal")
 
     # --- probes from inside a namespace ---

@@ -168,7 +168,8 @@ def dns(items: list[dict], statefulset: str, nodes: list) -> dict[str, object]:
     headless = sts["spec"]["serviceName"]
     names: dict[str, object] = {}
     for svc in of_kind(items, "Service"):
-        names[f"{svc['metadata']['name']}.{ns}.svc.cluster.local"] = nodes if svc["metadata"]["name"] == headless else nodes[0]
+        name = svc["metadata"]["name"]
+        names[f"{name}.{ns}.svc.cluster.local"] = nodes if name == headless else nodes[0]
     for i, node in enumerate(nodes):
         names[f"{statefulset}-{i}.{headless}.{ns}.svc.cluster.local"] = node
         names[f"{statefulset}-{i}"] = node

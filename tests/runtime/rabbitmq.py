@@ -116,7 +116,8 @@ def await_boot(net: netns.Network, node: Node, proc: subprocess.Popen, client: n
     def ready() -> bool:
         log = node.log.read_text(errors="replace")
         if BOOT_FAILED.search(log) and (reason := REASON.search(log)):
-            raise AssertionError(f"{node.label}: could not reach {at}: the node did not boot: {reason.group(0).strip()[:300]}")
+            raise AssertionError(f"{node.label}: could not reach {at}: the node did not boot: "
+                                 f"{reason.group(0).strip()[:300]}")
         return amqp(net, client, node.net_node.ipv6, node.port("amqp"), node.label)
 
     net.await_ready(proc, node.net_node, node.label, at, node.log, ready, timeout)
@@ -141,7 +142,8 @@ def api(net: netns.Network, client: netns.Node, node: Node, host: str, path: str
     resp = conn.getresponse()
     body = resp.read()
     conn.close()
-    assert resp.status == 200, f"{node.label} management API {netns.address(host, port)}{path}: HTTP {resp.status} {body[:200]!r}"
+    assert resp.status == 200, (f"{node.label} management API {netns.address(host, port)}{path}: "
+                                f"HTTP {resp.status} {body[:200]!r}")
     return json.loads(body)
 
 

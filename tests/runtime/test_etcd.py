@@ -67,9 +67,9 @@ def test_cluster_quorum(net, tmp_path, proven, archive, stage):
     for node in nodes:
         got = etcdctl(net, client, f"http://{netns.address(node.ipv6, port)}", "get", "krmfn-proof", "--print-value-only")
         assert got.strip() == stage, f"etcd at {netns.address(node.ipv6, port)}: read {got.strip()!r}"
-    listen = sorted(net.listening(nodes[0], port))
+    listen = ", ".join(f"`{a}`" for a in sorted(net.listening(nodes[0], port)))
     proven.add(Row(version(), f"{archive.replace('-', ' ', 1)} ({size} members)", "IPv6",
                    {"before": "chart", "after": "krmfn"}[stage],
-                   f"`{envs[0]['ETCD_LISTEN_CLIENT_URLS']}` listens on {', '.join(f'`{a}`' for a in listen)}; {size} members form the "
+                   f"`{envs[0]['ETCD_LISTEN_CLIENT_URLS']}` listens on {listen}; {size} members form the "
                    f"cluster over IPv6, a write is read back from every member's IPv6 address"),
                time.monotonic() - start)

@@ -97,7 +97,8 @@ def test_ipv6_only_after(net, tmp_path, proven, archive):
         rabbitmq.probes(net, n)
     peers = set().union(*(rabbitmq.dist_peers(net, n) for n in nodes))
     ipv6 = {n.net_node.ipv6 for n in nodes}
-    assert peers and peers <= ipv6, f"RabbitMQ distribution ({nodes[0].port('dist')}) not over the nodes' IPv6 addresses: {peers}"
+    assert peers and peers <= ipv6, (f"RabbitMQ distribution ({nodes[0].port('dist')}) not over the nodes' "
+                                     f"IPv6 addresses: {peers}")
     record(proven, archive, "ipv6", None, "after",
            f"boots; AMQP and management API answer on IPv6; probes pass; {NODES} nodes cluster over IPv6", start)
 
@@ -137,7 +138,8 @@ def test_dual_stack_after(net, tmp_path, proven, archive, mode, clustering, fami
         rabbitmq.probes(net, nodes[0])
         peers = set().union(*(rabbitmq.dist_peers(net, n) for n in nodes))
         want = {n.net_node.ipv6 if family == 6 else n.net_node.ipv4 for n in nodes}
-        assert peers and peers <= want, f"RabbitMQ distribution ({nodes[0].port('dist')}) expected over IPv{family} {sorted(want)}, found {sorted(peers)}"
+        assert peers and peers <= want, (f"RabbitMQ distribution ({nodes[0].port('dist')}) expected over "
+                                         f"IPv{family} {sorted(want)}, found {sorted(peers)}")
         net.stop([n.net_node for n in nodes])
     record(proven, archive, mode, clustering, "after",
            f"management API on IPv6 and IPv4; probes pass; {NODES} nodes cluster over IPv{family}", start)

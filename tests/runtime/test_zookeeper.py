@@ -49,7 +49,8 @@ def test_ensemble_quorum(net, tmp_path, proven, archive, stage):
         want = {"*"} if wildcard else {f"[{node.ipv6}]"}
         assert got == want, f"ZooKeeper {node.ns}: election port {election} listening on {got}, expected {want}"
     got = net.listening(leader, quorum)
-    assert got == want_leader, f"ZooKeeper leader {leader.ipv6}: quorum port {quorum} listening on {got}, expected {want_leader}"
+    assert got == want_leader, (f"ZooKeeper leader {leader.ipv6}: quorum port {quorum} listening on {got}, "
+                                f"expected {want_leader}")
     where = "the wildcard" if wildcard else "each server's own IPv6 address"
     proven.add(Row(zookeeper.version(), f"{archive.replace('-', ' ', 1)} ({size} servers)", "IPv6",
                    {"before": "chart", "after": "krmfn"}[stage],
