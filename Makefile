@@ -30,7 +30,7 @@ PIP_BOOTSTRAP_VERSION := 24.3.1
 # instead of exporting it to every recipe.
 CONTAINER_ENV := source hack/container-env.sh &&
 
-.PHONY: venv podman-setup base-image image test demo clean
+.PHONY: venv podman-setup base-image image test demo clean runtime-deps test-runtime
 
 venv: $(VENV)/.installed
 
@@ -116,7 +116,31 @@ image: base-image
 	podman build --pull=never --layers=false --build-arg BASE=$(BASE_IMAGE) --label krmfn.source-hash=$$want -t $(IMAGE) .; \
 	if [ -n "$$old" ]; then podman rmi "$$old" >/dev/null 2>&1 || echo "kept old image $$old: still in use"; fi
 
-test: venv bin/helm image
+# The real servers tests/runtime runs in IPv6-only network namespaces (Debian bookworm's).
+RUNTIME_PKGS := iproute2 util-linux hostname openssl mariadb-server mariadb-client rabbitmq-server \
+	redis-server redis-sentinel redis-tools libzookeeper-java libslf4j-java openjdk-17-jre-headless \
+	etcd-server etcd-client
+# Debian's policy hook: exit 101 tells the packages' scripts not to start their services on
+# the host (they would hold the ports and run as daemons nobody stops).
+POLICY_RC_D := /usr/sbin/policy-rc.d
+
+runtime-deps:
+	@missing=""; \
+	for p in $(RUNTIME_PKGS); do \
+	  dpkg-query -W -f='$${db:Status-Abbrev}' "$$p" 2>/dev/null | grep -q '^ii' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  grep -qx 'exit 101' $(POLICY_RC_D) 2>/dev/null || { printf '#!/bin/sh\nexit 101\n' > $(POLICY_RC_D); chmod 755 $(POLICY_RC_D); }; \
+	  apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# Root: the suite makes network namespaces. `make test` runs it too, in the same pytest run.
+test-runtime: venv bin/helm runtime-deps
+	$(VENV)/bin/pytest tests/runtime
+
+test: venv bin/helm image runtime-deps
 	$(CONTAINER_ENV) $(VENV)/bin/pytest
 
 DEMO := examples/quickstart
