@@ -110,11 +110,23 @@ def default_cases() -> list[Case]:
     return [c for c in cases() if c.variant == "default"]
 
 
-def newest(chart: str) -> str:
-    """The newest archive of a chart."""
+def chart_of(archive: str) -> str:
+    return archive.rsplit("-", 1)[0]
+
+
+def version_of(archive: str) -> str:
+    return archive.rsplit("-", 1)[1]
+
+
+def chart_archives(chart: str) -> list[str]:
+    """Every archive of one chart, oldest version first."""
     from krmfn.adapters.semver import Version
 
-    return max((a for a in archives() if a.rsplit("-", 1)[0] == chart), key=lambda a: Version.parse(a.rsplit("-", 1)[1]))
+    return sorted((a for a in archives() if chart_of(a) == chart), key=lambda a: Version.parse(version_of(a)))
+
+
+def newest(chart: str) -> str:
+    return chart_archives(chart)[-1]
 
 
 @cache

@@ -15,7 +15,7 @@ from tests import chartrun, charts
 from tests.chartrun import run_function
 
 COMP = catalog.builtin("elasticsearch")
-ARCHIVES = [a for a in charts.archives() if a.rsplit("-", 1)[0] == "elasticsearch"]
+ARCHIVES = charts.chart_archives("elasticsearch")
 MOUNT = "/opt/bitnami/elasticsearch/config/my_elasticsearch.yml"
 FULLNAME = f"{charts.RELEASE}-elasticsearch"
 KIBANA = {"global": {"kibanaEnabled": True}}
@@ -27,8 +27,7 @@ NETWORK = {
 }
 
 
-def version(archive: str) -> str:
-    return archive.rsplit("-", 1)[1]
+version = charts.version_of
 
 
 def since(archive: str, floor: str) -> bool:

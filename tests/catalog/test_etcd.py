@@ -13,7 +13,7 @@ from tests import charts
 from tests.chartrun import run_function
 
 COMP = catalog.builtin("etcd")
-ARCHIVES = [a for a in charts.archives() if a.rsplit("-", 1)[0] == "etcd"]
+ARCHIVES = charts.chart_archives("etcd")
 MODES = ["ipv6", "dual-ipv4", "dual-ipv6"]
 ENV = "spec.template.spec.containers[name=etcd].env"
 LISTEN = ("ETCD_LISTEN_CLIENT_URLS", "ETCD_LISTEN_PEER_URLS")
@@ -23,8 +23,7 @@ TLS = {"auth": {"client": {"secureTransport": True, "useAutoTLS": True},
 SEPARATE_METRICS = {"metrics": {"useSeparateEndpoint": True}}
 
 
-def version(archive: str) -> str:
-    return archive.rsplit("-", 1)[1]
+version = charts.version_of
 
 
 def since(archive: str, floor: str) -> bool:

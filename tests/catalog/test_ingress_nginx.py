@@ -18,16 +18,14 @@ from tests.gitops.sinks import helmrelease, run, warnings
 
 CHART = "ingress-nginx"
 COMP = catalog.builtin(CHART)
-ARCHIVES = sorted((a for a in charts.archives() if a.rsplit("-", 1)[0] == CHART),
-                  key=lambda a: semver.Version.parse(a.rsplit("-", 1)[1]))
+ARCHIVES = charts.chart_archives(CHART)
 MODES = ["ipv6", "dual-ipv4", "dual-ipv6"]
 CONFIG = {"disable-ipv6": "false", "disable-ipv6-dns": "false", "proxy-real-ip-cidr": "0.0.0.0/0,::/0"}
 INTERNAL = {"controller": {"service": {"internal": {"enabled": True, "annotations": {"example.com/internal": "true"}}}}}
 FULL = next(c.values for c in charts.cases() if c.archive == ARCHIVES[-1] and c.variant == "full")
 
 
-def version(archive: str) -> str:
-    return archive.rsplit("-", 1)[1]
+version = charts.version_of
 
 
 def chart_values(archive: str) -> dict:

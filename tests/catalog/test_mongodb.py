@@ -20,8 +20,7 @@ ALL = sorted((a for a in charts.archives() if a.rsplit("-", 1)[0] == "mongodb"),
 FIXED = Version.parse("13.1.3")  # bitnami/charts#12415: the arbiter template writes MONGODB_ENABLE_IPV6
 
 
-def version(archive: str) -> str:
-    return archive.rsplit("-", 1)[1]
+version = charts.version_of
 
 
 def chart_sets_arbiter_env(archive: str) -> bool:

@@ -24,11 +24,10 @@ def semver_of(archive: str) -> Version:
     return Version.parse(archive.rsplit("-", 1)[1])
 
 
-ARCHIVES = sorted((a for a in charts.archives() if a.rsplit("-", 1)[0] == "mysql"), key=semver_of)
+ARCHIVES = charts.chart_archives("mysql")
 
 
-def version(archive: str) -> str:
-    return archive.rsplit("-", 1)[1]
+version = charts.version_of
 
 
 def master_slave(archive: str) -> bool:

@@ -16,8 +16,7 @@ from tests.chartrun import run_function
 
 COMP = catalog.builtin("rabbitmq")
 PINNED = "rabbitmq-8.24.12"
-ARCHIVES = sorted((a for a in charts.archives() if a.rsplit("-", 1)[0] == "rabbitmq"),
-                  key=lambda a: Version.parse(a.rsplit("-", 1)[1]))
+ARCHIVES = charts.chart_archives("rabbitmq")
 NEWEST = charts.newest("rabbitmq")
 # One archive per range (its first evidence) for behaviour that is the same template in every range.
 PER_RANGE = [b.range.evidence[0] for b in COMP.bindings]
@@ -25,12 +24,10 @@ INETRC = "-kernel inetrc '/opt/bitnami/rabbitmq/inetrc/erl_inetrc'"
 CONF_KEY = "rabbitmq.conf"
 
 
-def version(archive: str) -> str:
-    return archive.rsplit("-", 1)[1]
+version = charts.version_of
 
 
-def base(archive: str) -> dict:
-    return next(c.values for c in charts.cases() if c.archive == archive and c.variant == "default")
+base = charts.repeatable
 
 
 def cluster(archive: str) -> dict:

@@ -14,8 +14,7 @@ from tests.chartrun import run_function, values_path
 
 COMP = catalog.builtin("redis-cluster")
 MODES = ["ipv6", "dual-ipv4", "dual-ipv6"]
-ARCHIVES = sorted((a for a in charts.archives() if a.rsplit("-", 1)[0] == "redis-cluster"),
-                  key=lambda a: tuple(int(x) for x in a.rsplit("-", 1)[1].split(".")))
+ARCHIVES = charts.chart_archives("redis-cluster")
 PINNED = "redis-cluster-7.4.6"
 NEWEST = charts.newest("redis-cluster")
 BRACKETED = next(i for i in COMP.adapter.spec.intents if i.id == "announce-ip-bracketed")
@@ -24,12 +23,10 @@ BRACKETS = [a for a in ARCHIVES if COMP.binding(a.rsplit("-", 1)[1]).active(BRAC
 PLAIN = [a for a in ARCHIVES if a not in BRACKETS]
 
 
-def version(archive: str) -> str:
-    return archive.rsplit("-", 1)[1]
+version = charts.version_of
 
 
-def base(archive: str) -> dict:
-    return next(c.values for c in charts.cases() if c.archive == archive and c.variant == "default")
+base = charts.repeatable
 
 
 def metrics(archive: str) -> dict:

@@ -11,7 +11,7 @@ from tests import chartrun, charts
 from tests.chartrun import run_function
 
 COMP = catalog.builtin("zookeeper")
-ARCHIVES = [a for a in charts.archives() if a.rsplit("-", 1)[0] == "zookeeper"]
+ARCHIVES = charts.chart_archives("zookeeper")
 PINNED = "zookeeper-7.5.4"
 NEWEST = charts.newest("zookeeper")
 MODES = ["ipv6", "dual-ipv4", "dual-ipv6"]
@@ -21,8 +21,7 @@ USER_ZOO_CFG = "tickTime=2000\ndataDir=/bitnami/zookeeper/data\nclientPort=2181\
 VOLUME = "spec.template.spec.volumes[name=config].configMap.name"
 
 
-def version(archive: str) -> str:
-    return archive.rsplit("-", 1)[1]
+version = charts.version_of
 
 
 def since(archive: str, floor: str) -> bool:
