@@ -1,6 +1,7 @@
 """Running krmfn in function mode over a chart render, and a readable account of what it changed."""
 from __future__ import annotations
 
+import base64
 import io
 
 from krmfn.function import run
@@ -14,12 +15,24 @@ def run_function(items: list[dict], function_config: dict) -> tuple[int, dict, s
     return rc, yaml12.load(out.getvalue()), err.getvalue()
 
 
+def readable(changed: list[tuple[dict, list[dict]]]) -> dict:
+    """Per-object JSON patches, a Secret's data values decoded: a snapshot is read by people, not base64."""
+    out = {}
+    for obj, patch in changed:
+        if objects.kind(obj) == "Secret":
+            patch = [{**op, "value": base64.b64decode(op["value"]).decode(), "decoded": True}
+                     if op.get("path", "").startswith("/data/") and isinstance(op.get("value"), str) else op
+                     for op in patch]
+        out[objects.display_name(obj)] = patch
+    return out
+
+
 def account(before: list[dict], output: dict) -> str:
     """The results and the per-object changes, small enough to review in a snapshot."""
     changed, created = diff.changes(before, output["items"])
     doc = {
         "results": [f"{r['severity']}: {r['message']}" for r in output.get("results", [])],
-        "changed": {objects.display_name(o): patch for o, patch in changed},
+        "changed": readable(changed),
         "created": created,
     }
     return yaml12.dump(doc)

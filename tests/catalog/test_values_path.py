@@ -3,7 +3,7 @@ import pytest
 
 from krmfn.sdk import diff, objects, yaml12
 from tests import charts
-from tests.chartrun import values_path
+from tests.chartrun import readable, values_path
 
 CASES = charts.cases()
 MODES = ["ipv6", "dual-ipv4", "dual-ipv6"]
@@ -18,7 +18,7 @@ def test_values_overlay_passes_checks(case, mode, yaml_snapshot):
     changed, created = diff.changes(charts.render(case.archive, case.values), rendered)
     account = {
         "overlay": overlay,
-        "changed": {objects.display_name(o): patch for o, patch in changed},
+        "changed": readable(changed),
         "created": [objects.display_name(o) for o in created],
     }
     assert yaml12.dump(account) == yaml_snapshot
