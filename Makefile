@@ -41,6 +41,8 @@ CONSTRAINTS := constraints.txt
 $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
+	# pre-commit installs the hook into a virtualenv of its own: the hook test has it do so offline, from these.
+	$(VENV)/bin/pip download --quiet -c $(CONSTRAINTS) --dest $(CACHE)/hook-wheels .
 	touch $@
 
 # Re-resolve pyproject.toml's ranges to the newest releases, in a scratch venv, and pin them.

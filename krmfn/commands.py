@@ -40,9 +40,32 @@ class _Guarded(click.Group):
 def cli(ctx: click.Context) -> None:
     """krmfn: make Kubernetes middleware work on IPv6-only and dual-stack clusters.
 
-    Without a subcommand krmfn is a KRM function: it reads a ResourceList on stdin (the
-    functionConfig is an IPv6Plan) and writes the transformed ResourceList to stdout, as
-    kustomize and kpt expect.
+    Without a subcommand krmfn is a KRM function (kpt, kustomize): it reads a ResourceList on
+    stdin and writes it to stdout. Its functionConfig says what to do:
+
+    \b
+    IPv6Plan (apiVersion krmfn.dev/v1alpha1), the mutator:
+      spec.ipFamilies        [IPv6] | [IPv4] | [IPv6, IPv4] | [IPv4, IPv6]; first = primary
+      spec.ipFamilyPolicy    SingleStack | PreferDualStack | RequireDualStack
+      spec.services          override: rewrite set families; exclude: Services left alone
+      spec.components        adapters to apply (default: every chart detected), with options
+      spec.adapters          inline adapters, same schema as the catalog's
+      spec.audit             disable: rule ids; severity: rule id -> error | warning | info
+      spec.verify.coreDNS    true: answer AAAA only (IPv6-only proofs)
+      spec.networkPolicies   twin: add ::/0 beside every 0.0.0.0/0 ipBlock
+    It sets Service IP families, applies the catalog's component adapters (config files, env,
+    Helm values in HelmRelease/Application/helmCharts), then audits what it returns.
+
+    \b
+    IPv6Check (same apiVersion and spec), the validator:
+      audits the objects as they are and changes none: results, and exit 1 on an
+      error finding. For a Kptfile's `validators:` and CI.
+
+    \b
+    ConfigMap, for `kpt fn eval --exec krmfn -- ipFamilies=IPv6,IPv4 override=true`:
+      data keys ipFamilies, ipFamilyPolicy, override.
+
+    `krmfn schema` prints the JSON Schema of both kinds; `krmfn catalog` lists the adapters.
     """
     if ctx.invoked_subcommand is None:
         if sys.stdin.isatty():
@@ -201,9 +224,12 @@ def render(plan_path, output, base, inputs) -> None:
 @click.argument("inputs", nargs=-1, metavar="[FILE|DIR ...|-]")
 @click.option("--plan", "plan_file", metavar="PLAN.yaml", help="The IPv6Plan to check against. Default: the "
               "functionConfig of a ResourceList input, else an IPv6 single-stack plan (ipFamilies: [IPv6]).")
-@click.option("--format", "fmt", type=click.Choice(["text", "yaml", "json"]), default="text", show_default=True,
-              help="text: a table for people; yaml/json: the KRM results, with rule, found and fix.")
-def check(inputs: tuple[str, ...], plan_file: str | None, fmt: str) -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "yaml", "json", "sarif"]), default="text",
+              show_default=True, help="text: a table for people; yaml/json: the KRM results, with rule, found and "
+              "fix; sarif: SARIF 2.1.0, for code scanning.")
+@click.option("--skip-non-manifests", is_flag=True, help="Skip documents that are no Kubernetes object (no "
+              "apiVersion or kind), such as values files and CI configs, instead of refusing them (pre-commit).")
+def check(inputs: tuple[str, ...], plan_file: str | None, fmt: str, skip_non_manifests: bool) -> None:
     """Find what will break on an IPv6-only or dual-stack cluster before it ships.
 
     Reads manifests from files, directories (*.yaml, *.yml, *.json, recursively; kustomization files
@@ -214,7 +240,7 @@ def check(inputs: tuple[str, ...], plan_file: str | None, fmt: str) -> None:
     """
     from krmfn.audit.cli import check as run_check
 
-    sys.exit(run_check(inputs, plan_file, fmt))
+    sys.exit(run_check(inputs, plan_file, fmt, skip_non_manifests=skip_non_manifests))
 
 
 @cli.command(short_help="Print the Kyverno ClusterPolicy twin of the Service injector.")

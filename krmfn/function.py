@@ -64,7 +64,24 @@ def transform(rl: resourcelist.ResourceList) -> None:
     except plan_mod.PlanError as e:
         rl.results.extend(Result(f"invalid plan: {m}", ERROR, fc, p or None) for p, m in e.problems)
         return
-    apply_plan(rl, plan)
+    if plan_mod.is_check(fc):
+        validate(rl, plan)
+    else:
+        apply_plan(rl, plan)
+
+
+def validate(rl: resourcelist.ResourceList, plan: plan_mod.IPv6Plan) -> None:
+    """The validator: the audit over the objects as they are, every rule on; no item is touched.
+
+    `kpt fn render` throws a validator's items away, but `kpt fn eval` and kustomize keep what a
+    function returns, so the items go back as they came. With no injector before it, the Service
+    rules the mutator leaves to the injector (_INJECTOR_REPORTS) run here too.
+    """
+    objs = _well_formed(rl)
+    if objs:
+        from krmfn import audit
+
+        rl.results.extend(audit.run(objs, plan))
 
 
 # In function mode the injector already reports every Service it changed or kept; these audit

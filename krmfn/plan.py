@@ -9,6 +9,9 @@ from krmfn.sdk.errors import InputError
 
 API_VERSION = "krmfn.dev/v1alpha1"
 KIND = "IPv6Plan"
+# The validator's functionConfig: a plan under another kind, because a Kptfile's `validators:`
+# entry can pass a container no argument, only a config. Same spec; nothing is changed, only audited.
+CHECK_KIND = "IPv6Check"
 
 Family = Literal["IPv4", "IPv6"]
 Policy = Literal["SingleStack", "PreferDualStack", "RequireDualStack"]
@@ -209,13 +212,21 @@ def from_configmap(cm: dict) -> IPv6Plan:
         raise PlanError([("data" + p[4:] if p.split(".")[0] == "spec" else p, m) for p, m in e.problems]) from None
 
 
+def is_check(fc: Any) -> bool:
+    """Whether a functionConfig asks for the validator: audit only, never an edit."""
+    return isinstance(fc, dict) and fc.get("kind") == CHECK_KIND
+
+
 def from_function_config(fc: Any) -> IPv6Plan:
     if fc is None:
         raise PlanError([("", f"no functionConfig: give an {KIND} (apiVersion {API_VERSION}) or a ConfigMap")])
     if isinstance(fc, dict) and fc.get("kind") == "ConfigMap":
         return from_configmap(fc)
+    if is_check(fc):
+        return from_dict({**fc, "kind": KIND})
     if isinstance(fc, dict) and fc.get("kind") != KIND:
-        raise PlanError([("kind", f"functionConfig must be an {KIND} or a ConfigMap, got {fc.get('kind')!r}")])
+        raise PlanError([("kind", f"functionConfig must be an {KIND}, an {CHECK_KIND} or a ConfigMap, "
+                                  f"got {fc.get('kind')!r}")])
     return from_dict(fc)
 
 
@@ -237,4 +248,6 @@ def json_schema() -> dict:
     schema = IPv6Plan.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = KIND
+    # One schema for both kinds of file: an IPv6Check holds a plan's spec.
+    schema["properties"]["kind"] = {"enum": [KIND, CHECK_KIND], "title": "Kind", "type": "string"}
     return schema

@@ -56,7 +56,11 @@ def _summary(report: Report, count: int, plan: plan_mod.IPv6Plan, source: str) -
 
 
 def write(report: Report, fmt: str, out, count: int, plan: plan_mod.IPv6Plan, source: str) -> None:
-    if fmt == "json":
+    if fmt == "sarif":
+        from krmfn.audit import sarif
+
+        out.write(sarif.dump(report))
+    elif fmt == "json":
         out.write(yaml12.dump_json([h.to_dict() for h in report.hits]))
     elif fmt == "yaml":
         out.write(yaml12.dump([h.to_dict() for h in report.hits]))
@@ -65,7 +69,8 @@ def write(report: Report, fmt: str, out, count: int, plan: plan_mod.IPv6Plan, so
         out.write("\n".join([*lines, _summary(report, count, plan, source)]) + "\n")
 
 
-def check(inputs: tuple[str, ...], plan_file: str | None, fmt: str, stdin=None, out=None, err=None) -> int:
+def check(inputs: tuple[str, ...], plan_file: str | None, fmt: str, stdin=None, out=None, err=None,
+          skip_non_manifests: bool = False) -> int:
     stdin, out, err = stdin or sys.stdin, out or sys.stdout, err or sys.stderr
     if not inputs:
         if stdin.isatty():
@@ -73,7 +78,7 @@ def check(inputs: tuple[str, ...], plan_file: str | None, fmt: str, stdin=None, 
             return 1
         inputs = ("-",)
     try:
-        items, function_config = manifests.read(inputs, stdin, annotate=True)
+        items, function_config = manifests.read(inputs, stdin, annotate=True, skip_non_manifests=skip_non_manifests)
         plan, source = load_plan(plan_file, function_config)
     except InputError as e:
         err.write(f"krmfn: error: {' '.join(str(e).split())}\n")

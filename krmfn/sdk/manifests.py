@@ -37,12 +37,20 @@ def describe(value) -> str:
         type(value), type(value).__name__)
 
 
-def _objects(docs: list, source: str, annotate: bool) -> tuple[list[dict], object]:
-    """The Kubernetes objects in a stream, ResourceLists and Lists unpacked; and a functionConfig."""
+def _is_object(doc) -> bool:
+    return isinstance(doc, dict) and bool(doc.get("kind") and doc.get("apiVersion"))
+
+
+def _objects(docs: list, source: str, annotate: bool, skip_others: bool = False) -> tuple[list[dict], object]:
+    """The Kubernetes objects in a stream, ResourceLists and Lists unpacked; and a functionConfig.
+
+    ``skip_others`` drops documents that are no Kubernetes object instead of refusing them: a
+    repository's values files, CI configs and .pre-commit-config.yaml, which a hook sees too.
+    """
     out, function_config = [], None
     for n, doc in enumerate(docs, 1):
         where = f"{source}: document {n}" if len(docs) > 1 else source
-        if doc is None:
+        if doc is None or (skip_others and not isinstance(doc, list) and not _is_object(doc)):
             continue
         # A plain array of objects is what `helm template | yq -o json` gives: a List without its head.
         if isinstance(doc, list):
@@ -55,6 +63,8 @@ def _objects(docs: list, source: str, annotate: bool) -> tuple[list[dict], objec
         items = doc["items"] if unpack else [doc]
         for i, item in enumerate(items):
             what = f"{where}, items[{i}]," if unpack else where
+            if skip_others and not _is_object(item):
+                continue
             if not isinstance(item, dict):
                 raise InputError(f"{what} is {describe(item)}, not a Kubernetes object")
             if not item.get("kind") or not item.get("apiVersion"):
@@ -68,7 +78,8 @@ def _objects(docs: list, source: str, annotate: bool) -> tuple[list[dict], objec
     return out, function_config
 
 
-def read(inputs: tuple[str, ...], stdin, annotate: bool = False) -> tuple[list[dict], object]:
+def read(inputs: tuple[str, ...], stdin, annotate: bool = False,
+         skip_non_manifests: bool = False) -> tuple[list[dict], object]:
     """Every object in the inputs ('-' is stdin), and the functionConfig of a ResourceList among them.
 
     ``annotate`` records each object's file in kpt's path/index annotations, so that findings
@@ -78,11 +89,12 @@ def read(inputs: tuple[str, ...], stdin, annotate: bool = False) -> tuple[list[d
     for arg in inputs:
         if arg == "-":
             # One byte past the limit is enough for decode() to refuse an endless stream.
-            found, fc = _objects(_documents(stdin.buffer.read(yaml12.MAX_INPUT_BYTES + 1)), "stdin", annotate=False)
+            data = stdin.buffer.read(yaml12.MAX_INPUT_BYTES + 1)
+            found, fc = _objects(_documents(data), "stdin", False, skip_non_manifests)
         else:
             found, fc = [], None
             for path in _files(arg):
-                more, fc_more = _objects(_documents(path.read_bytes()), str(path), annotate)
+                more, fc_more = _objects(_documents(path.read_bytes()), str(path), annotate, skip_non_manifests)
                 found += more
                 fc = fc or fc_more
         items += found

@@ -41,10 +41,11 @@ CLEAN = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: clean\ndata:\n  a: 
 DUAL = "apiVersion: krmfn.dev/v1alpha1\nkind: IPv6Plan\nspec:\n  ipFamilies: [IPv4, IPv6]\n"
 
 
-def run(*args, stdin: str | bytes = "", plan=None, fmt="text"):
+def run(*args, stdin: str | bytes = "", plan=None, fmt="text", skip_non_manifests=False):
     data = stdin.encode() if isinstance(stdin, str) else stdin
     out, err = io.StringIO(), io.StringIO()
-    code = check(tuple(args), plan, fmt, stdin=io.TextIOWrapper(io.BytesIO(data)), out=out, err=err)
+    code = check(tuple(args), plan, fmt, stdin=io.TextIOWrapper(io.BytesIO(data)), out=out, err=err,
+                 skip_non_manifests=skip_non_manifests)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -189,3 +190,18 @@ def test_installed_entry_point():
     done = subprocess.run([sys.executable, "-m", "krmfn", "check", "-"], input="a: [", capture_output=True,
                           text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 1 and "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_skip_non_manifests_passes_over_other_yaml_and_still_judges_the_objects(tmp_path):
+    """What the pre-commit hook sees in a repository: manifests beside values files and hook configs."""
+    (tmp_path / "values.yaml").write_text("replicaCount: 2\n")
+    (tmp_path / ".pre-commit-hooks.yaml").write_text("- id: x\n  entry: y\n")
+    (tmp_path / "mixed.yaml").write_text("name: x\n---\n" + MYSQL + "---\n- 1\n- {a: b}\n")
+    files = tuple(str(tmp_path / n) for n in ("values.yaml", ".pre-commit-hooks.yaml", "mixed.yaml"))
+    code, _, err = run(*files)
+    assert code == 1 and "not a Kubernetes object" in err
+    code, out, err = run(*files, fmt="json", skip_non_manifests=True)
+    assert (code, err) == (1, "")
+    assert [(f["rule"], f["file"]["index"]) for f in json.loads(out)] == [("ipv4-wildcard-bind", 1)]
+    code, out, _ = run(str(tmp_path / "values.yaml"), skip_non_manifests=True)
+    assert code == 0 and out.startswith("0 objects checked")
