@@ -40,9 +40,9 @@ def select(objs: list[dict], sel: Select, chart: str) -> list[dict]:
             lab = objects.labels(obj)
             if sel.component not in (lab.get("app.kubernetes.io/component"), lab.get("component")):
                 continue
-        if sel.has is not None and get(obj, sel.has) is None:
+        if sel.has is not None and not exists(obj, sel.has):
             continue
-        if sel.lacks is not None and get(obj, sel.lacks) is not None:
+        if sel.lacks is not None and exists(obj, sel.lacks):
             continue
         if sel.headless is not None:
             spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
@@ -110,6 +110,14 @@ def _secret_key(obj: dict, path: str) -> str | None:
     if len(steps) >= 2 and steps[0] == paths.Key("data") and isinstance(steps[1], paths.Key):
         return steps[1].name
     return None
+
+
+def exists(obj: dict, path: str) -> bool:
+    """Whether the field is there; a Secret value that does not decode is there too (the edit then says why)."""
+    try:
+        return get(obj, path) is not None
+    except Undecodable:
+        return True
 
 
 def get(obj: dict, path: str) -> Any:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from krmfn.adapters import access, checks, ops
 from krmfn.adapters.detect import Instance, instances
-from krmfn.sdk import objects
+from krmfn.sdk import objects, paths
 from krmfn.sdk.errors import InputError
 from krmfn.sdk.results import ERROR, INFO, WARNING, Result
 
@@ -194,10 +194,11 @@ def _fact(b: Binding, name: str, inst: Instance, chart: str, env: dict | None = 
     fact = b.facts[name]
     place = b.places[fact.at]
     path = ops.expand(place.path, env) if env else place.path
-    found = [access.get(o, path) for o in access.select(inst.objects, place, chart)]
+    objs = access.select(inst.objects, place, chart)
     if fact.count:
-        return sum(v is not None for v in found)
-    nums = [v for v in found if isinstance(v, int) and not isinstance(v, bool)]
+        return sum(access.exists(o, path) for o in objs)
+    # Facts are numbers in object fields (spec.replicas): never a Secret's data, so nothing to decode.
+    nums = [v for v in (paths.get(o, path) for o in objs) if isinstance(v, int) and not isinstance(v, bool)]
     return max(nums) if nums else fact.default
 
 

@@ -229,3 +229,21 @@ def test_release_labels_never_become_patterns(release):
     results = yaml12.load(run.out)["results"]
     said = [r["message"] for r in results if " adapter on release " in r["message"]]
     assert run.rc == 0 and len(said) == 1 and f"release {release} (rabbitmq 8.24.12" in said[0], results
+
+
+def test_a_secret_config_that_does_not_decode_is_an_error_on_its_field():
+    """Found by make fuzz: rabbitmq.conf in a Secret (chart 10.1.0+) whose data is not base64 of UTF-8 text
+    reached the catch-all through the place selector; now each edit and check says so on that field."""
+    from tests import charts
+
+    archive = charts.newest("rabbitmq")
+    objs = charts.render(archive, charts.repeatable(archive))
+    [secret] = [o for o in objs if o["kind"] == "Secret" and "rabbitmq.conf" in (o.get("data") or {})]
+    secret["data"]["rabbitmq.conf"] = "%%% not base64 %%%"
+    run = function_output(objs)
+    errors = [r for r in yaml12.load(run.out)["results"] if r["severity"] == "error"]
+    assert run.rc == 1 and errors
+    assert all(r["field"]["path"] == "data[rabbitmq.conf]" and "not base64 of UTF-8 text" in r["message"]
+               for r in errors if r["resourceRef"]["kind"] == "Secret")
+    [out] = [o for o in yaml12.load(run.out)["items"] if o["kind"] == "Secret" and o["metadata"]["name"] == secret["metadata"]["name"]]
+    assert out["data"]["rabbitmq.conf"] == "%%% not base64 %%%"
