@@ -8,6 +8,19 @@ from tests.chartrun import account, run_function
 CASES = charts.cases()
 
 
+def ipv4_headless(case: charts.Case, mode: str) -> bool:
+    """Whether the redis adapter's sentinel-monitors-ipv4 intent applies: its chart line does not skip
+    it, the plan is dual-stack and the render runs sentinel."""
+    from krmfn.adapters import catalog
+
+    sentinel = (case.values.get("sentinel") or {}).get("enabled")
+    if case.chart != "redis" or mode not in ("dual-ipv4", "dual-ipv6") or not sentinel:
+        return False
+    comp = catalog.builtin("redis")
+    monitors = next(i for i in comp.adapter.spec.intents if i.id == "sentinel-monitors-ipv4")
+    return comp.binding(case.version).active(monitors)
+
+
 @pytest.mark.parametrize("mode", list(charts.PLANS))
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_function_over_chart(case, mode, yaml_snapshot):
@@ -22,6 +35,10 @@ def test_function_over_chart(case, mode, yaml_snapshot):
         spec = svc["spec"]
         if spec.get("type") == "ExternalName":
             assert "ipFamilies" not in spec
+        elif spec.get("clusterIP") == "None" and ipv4_headless(case, mode):
+            # redis before 15.7.2 with sentinel: its start scripts need the headless Service to answer
+            # IPv4 only on dual-stack (catalog/redis.yaml sentinel-monitors-ipv4 says why).
+            assert (spec["ipFamilyPolicy"], spec["ipFamilies"]) == ("SingleStack", ["IPv4"]), svc["metadata"]["name"]
         elif case.chart != "redis-cluster" or spec.get("clusterIP") != "None":
             # redis-cluster's headless Service stays single-family on purpose (its adapter says why).
             assert spec["ipFamilies"] == families, svc["metadata"]["name"]

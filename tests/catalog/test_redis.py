@@ -1,5 +1,6 @@
-"""redis adapter: nothing to edit, checks that catch IPv4-only binds, sentinel found on both paths, and the
-sentinel IPv4 warning only where the chart's scripts still pick IPv4 (before 15.7.2)."""
+"""redis adapter: nothing to edit in Redis, checks that catch IPv4-only binds, sentinel found on both paths,
+and, only where the chart's scripts still pick IPv4 (before 15.7.2), an IPv4-only headless Service for
+sentinel on dual-stack (function path) and the warning that says what to do on the values path."""
 import copy
 
 import pytest
@@ -104,10 +105,17 @@ def test_sentinel_intents_only_with_sentinel(archive, mode):
     assert active_ids(archive, mode, sentinel(archive)) == expected
 
 
-def test_no_intent_has_edits():
-    # The adapter's claim is that Redis needs nothing: it must stay a data-only proof.
+def test_only_edit_is_the_sentinel_headless_families_on_the_function_path():
+    # The adapter's claim is that Redis itself needs nothing: the one edit is the headless Service's
+    # families for sentinel before 15.7.2, which no value reaches, so the values overlay stays empty.
     for i in COMP.adapter.spec.intents:
-        assert not i.edits and i.restart is None, i.id
+        assert i.restart is None, i.id
+        if i.id != "sentinel-monitors-ipv4":
+            assert not i.edits, i.id
+            continue
+        assert i.familyFields and i.modes == ["dual-ipv4", "dual-ipv6"]
+        assert {(e.at, e.path, tuple(e.on)) for e in i.edits} == {
+            ("headless", "ipFamilyPolicy", ("function",)), ("headless", "ipFamilies", ("function",))}
     for archive in ARCHIVES:
         for mode in MODES:
             assert composed(archive, mode, sentinel(archive)).overlay == {}
@@ -173,30 +181,40 @@ def _headless(objs: list[dict]) -> dict:
 
 @pytest.mark.parametrize("mode", ["dual-ipv4", "dual-ipv6"])
 @pytest.mark.parametrize("archive", IPV4_PICK)
-def test_sentinel_warns_and_needs_a_dual_headless_service(archive, mode):
+def test_sentinel_warns_and_gets_an_ipv4_only_headless_service(archive, mode):
     rc, output, _ = run_function(charts.render(archive, sentinel(archive)), charts.plan(mode))
     warnings = _warnings(output)
     assert rc == 0 and len(warnings) == 1 and "hostname -i" in warnings[0] and "15.7.2" in warnings[0]
     assert f"redis {version(archive)}" in warnings[0]
+    # It says what to do where krmfn cannot: the families the headless Service needs.
+    assert "SingleStack" in warnings[0] and "[IPv4]" in warnings[0] and "krmfn values" in warnings[0]
     headless = _headless(output["items"])
-    assert headless["spec"]["ipFamilies"] == charts.PLANS[mode]
-    # The values path says the same warning.
+    assert (headless["spec"]["ipFamilyPolicy"], headless["spec"]["ipFamilies"]) == ("SingleStack", ["IPv4"])
+    # The other Services (the clients' way in) keep the plan's families.
+    others = [o for o in output["items"] if o["kind"] == "Service" and o is not headless]
+    assert others and all(o["spec"]["ipFamilies"] == charts.PLANS[mode] for o in others)
+    # The values path says the same warning, writes nothing and its checks pass on the chart's render
+    # (which asks for no family: the cluster's policy decides there).
     assert composed(archive, mode, sentinel(archive)).warnings() == warnings
+    overlay, rendered, fails = values_path(archive, mode, sentinel(archive))
+    assert overlay == {} and fails == []
 
-    # Without IPv4 on the headless Service (here: excluded from the injector, so no families)
-    # the scripts' wait for the pod's IPv4 in DNS cannot be trusted, and the check says so.
-    name = headless["metadata"]["name"]
-    excluded = charts.plan(mode, services={"exclude": [{"kind": "Service", "name": name}]})
-    rc, output, _ = run_function(charts.render(archive, sentinel(archive)), excluded)
-    errors = [r["message"] for r in output["results"] if r["severity"] == "error"]
-    assert rc == 1 and any("sentinel-monitors-ipv4 check failed: spec.ipFamilies" in e for e in errors), errors
-
-    ipv6_only = charts.render(archive, sentinel(archive))
-    # The unpatched render (no families at all) fails the check, and so does an IPv6-only headless Service.
-    assert failures("sentinel-monitors-ipv4", ipv6_only, archive, mode, "function")
-    _headless(ipv6_only)["spec"].update(ipFamilyPolicy="SingleStack", ipFamilies=["IPv6"])
-    assert failures("sentinel-monitors-ipv4", ipv6_only, archive, mode, "function")
+    # The function check fails on every other headless Service: the unpatched render (no families),
+    # a dual-stack one (what the Service injector alone gives: the servers showed it never starts)
+    # and an IPv6-only one; krmfn's output passes.
+    objs = charts.render(archive, sentinel(archive))
+    assert failures("sentinel-monitors-ipv4", objs, archive, mode, "function")
+    for policy, families in (("PreferDualStack", charts.PLANS[mode]), ("SingleStack", ["IPv6"])):
+        _headless(objs)["spec"].update(ipFamilyPolicy=policy, ipFamilies=list(families))
+        assert failures("sentinel-monitors-ipv4", objs, archive, mode, "function"), (policy, families)
     assert not failures("sentinel-monitors-ipv4", output_items(archive, mode), archive, mode, "function")
+
+
+@pytest.mark.parametrize("archive", IPV4_PICK)
+def test_ipv6_only_plan_leaves_the_headless_service_to_the_injector(archive):
+    rc, output, _ = run_function(charts.render(archive, sentinel(archive)), charts.plan("ipv6"))
+    assert rc == 0 and _warnings(output) == []
+    assert _headless(output["items"])["spec"]["ipFamilies"] == ["IPv6"]
 
 
 def output_items(archive: str, mode: str) -> list[dict]:

@@ -70,6 +70,32 @@ class Node:
         return [self.ipv6, *([self.ipv4] if self.ipv4 else [])]
 
 
+@dataclass(frozen=True)
+class Records:
+    """What cluster DNS answers for a name of a Service that sets ipFamilies: those families only."""
+
+    nodes: list[Node]
+    families: tuple[str, ...]
+
+
+def family(addr: str) -> str:
+    return "IPv6" if ":" in addr else "IPv4"
+
+
+def resolve(names: dict[str, Node | list[Node] | Records], host: str) -> set[str]:
+    """The addresses host stands for: itself when it is an address, else what the hosts file made
+    from names answers for it (nothing when it is not there)."""
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+        return {host}
+    except OSError:
+        pass
+    answer = names.get(host, [])
+    families = answer.families if isinstance(answer, Records) else ("IPv6", "IPv4")
+    nodes = answer.nodes if isinstance(answer, Records) else answer
+    return {a for n in (nodes if isinstance(nodes, list) else [nodes]) for a in n.addresses() if family(a) in families}
+
+
 @dataclass
 class Network:
     """`size` node namespaces named <prefix>-n<i> and a hub <prefix>-hub."""
@@ -123,12 +149,15 @@ class Network:
 
     # --- names and families ---
 
-    def hosts(self, names: dict[str, Node | list[Node]]) -> None:
-        """The same hosts file in every node: each name to its node's addresses (IPv6 first), nothing else."""
+    def hosts(self, names: dict[str, Node | list[Node] | Records]) -> None:
+        """The same hosts file in every node: each name to its node's addresses (IPv6 first), or to
+        those of the Records' families only, nothing else."""
         lines = ["127.0.0.1 localhost", "::1 localhost ip6-localhost ip6-loopback"]
         for name, nodes in names.items():
+            families = nodes.families if isinstance(nodes, Records) else ("IPv6", "IPv4")
+            nodes = nodes.nodes if isinstance(nodes, Records) else nodes
             for node in nodes if isinstance(nodes, list) else [nodes]:
-                lines += [f"{a} {name}" for a in node.addresses()]
+                lines += [f"{a} {name}" for a in node.addresses() if family(a) in families]
         for node in self.nodes:
             # In place, same inode: processes already running got this file bind-mounted by
             # `ip netns exec` and see the change, as pods see cluster DNS change.

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from krmfn.sdk import yaml12
 from tests import chartrun, charts
+from tests.runtime import netns
 
 STAGES = ("before", "after")
 
@@ -91,18 +92,34 @@ class Pod:
         sel = ref["configMapKeyRef"]
         return find(self.items, "ConfigMap", sel["name"])["data"][sel["key"]]
 
+    def _files(self, volume: dict) -> dict[str, str] | None:
+        """The files a ConfigMap, Secret or projected volume (of ConfigMaps and Secrets) holds, keys
+        mapped to paths by `items` where given; None for any other volume."""
+        def source(kind: str, src: dict) -> dict[str, str]:
+            data = (find(self.items, "ConfigMap", src["name"]).get("data", {}) if kind == "configMap"
+                    else secret(self.items, src.get("secretName") or src["name"]))
+            return {i["path"]: data[i["key"]] for i in src["items"]} if src.get("items") else dict(data)
+
+        if "configMap" in volume or "secret" in volume:
+            kind = "configMap" if "configMap" in volume else "secret"
+            return source(kind, volume[kind])
+        if "projected" in volume:
+            out: dict[str, str] = {}
+            for src in volume["projected"].get("sources") or []:
+                for kind in ("configMap", "secret"):
+                    if kind in src:
+                        out |= source(kind, src[kind])
+            return out
+        return None
+
     def mounts(self) -> dict[str, dict[str, str]]:
-        """mountPath -> {file name: text} for every ConfigMap or Secret volume the container mounts.
+        """mountPath -> {file name: text} for every ConfigMap, Secret or projected volume the container mounts.
         A subPath mount is a single file: its mountPath maps to {"": text}."""
         volumes = {v["name"]: v for v in self._spec().get("volumes") or []}
         out: dict[str, dict[str, str]] = {}
         for mount in self.container_spec().get("volumeMounts") or []:
-            volume = volumes.get(mount["name"], {})  # absent: a volumeClaimTemplate
-            if "configMap" in volume:
-                files = find(self.items, "ConfigMap", volume["configMap"]["name"]).get("data", {})
-            elif "secret" in volume:
-                files = secret(self.items, volume["secret"]["secretName"])
-            else:
+            files = self._files(volumes.get(mount["name"], {}))  # absent: a volumeClaimTemplate
+            if files is None:
                 continue  # emptyDir and claims: the runner gives each its own directory
             out[mount["mountPath"]] = {"": files[mount["subPath"]]} if mount.get("subPath") else dict(files)
         return out
@@ -110,22 +127,25 @@ class Pod:
     def materialize(self, root: Path) -> dict[str, Path]:
         """Every volume the container mounts as a directory root/<volume>, as the kubelet projects
         it (so two containers of a pod share it), claims and emptyDirs empty. Returns
-        mountPath -> local path (the file itself for a subPath mount), for translate()."""
+        mountPath -> local path (the file itself for a subPath mount of a ConfigMap or Secret, a
+        directory for one of an emptyDir or claim), for translate()."""
         volumes = {v["name"]: v for v in self._spec().get("volumes") or []}
         out: dict[str, Path] = {}
         for mount in self.container_spec().get("volumeMounts") or []:
             volume = volumes.get(mount["name"], {})
             local = root / mount["name"]
             local.mkdir(parents=True, exist_ok=True)
-            source = volume.get("configMap") or volume.get("secret")
-            if source:
-                files = (find(self.items, "ConfigMap", source["name"]).get("data", {}) if "configMap" in volume
-                         else secret(self.items, source["secretName"]))
+            files = self._files(volume)
+            if files is not None:
+                source = volume.get("configMap") or volume.get("secret") or volume.get("projected")
                 # defaultMode as the chart writes it (755 meaning rwxr-xr-x), else the API's 0644.
                 mode = int(str(source.get("defaultMode", "644")), 8)
                 for name, text in files.items():
                     (local / name).write_text(text)
                     (local / name).chmod(mode)
+            elif mount.get("subPath"):
+                # A subPath of an emptyDir or a claim: the kubelet creates it as a directory.
+                (local / mount["subPath"]).mkdir(parents=True, exist_ok=True)
             out[mount["mountPath"]] = local / mount["subPath"] if mount.get("subPath") else local
         return out
 
@@ -162,17 +182,25 @@ def translate_files(root: Path, paths: dict[str, Path]) -> None:
 def dns(items: list[dict], statefulset: str, nodes: list) -> dict[str, object]:
     """The names cluster DNS answers once pods 0..len(nodes)-1 of statefulset exist, each on its
     node: every pod's FQDN and host name, the governing headless Service listing them all, and
-    every other Service of the render as the first pod (a ClusterIP reaches one of the pods)."""
+    every other Service of the render as the first pod (a ClusterIP reaches one of the pods), each
+    in the families its Service sets (all the pods' addresses when it sets none)."""
     sts = find(items, "StatefulSet", statefulset)
     ns = sts["metadata"].get("namespace", charts.NAMESPACE)
     headless = sts["spec"]["serviceName"]
     names: dict[str, object] = {}
-    for svc in of_kind(items, "Service"):
-        name = svc["metadata"]["name"]
-        names[f"{name}.{ns}.svc.cluster.local"] = nodes if name == headless else nodes[0]
+
+    def answer(svc: dict | None, nodes_: object) -> object:
+        """A Service that sets ipFamilies answers those families only (a pod's records under a headless
+        Service too); one that sets none answers every address the pods have."""
+        families = ((svc or {}).get("spec") or {}).get("ipFamilies")
+        return netns.Records(nodes_ if isinstance(nodes_, list) else [nodes_], tuple(families)) if families else nodes_
+
+    services = {svc["metadata"]["name"]: svc for svc in of_kind(items, "Service")}
+    for name, svc in services.items():
+        names[f"{name}.{ns}.svc.cluster.local"] = answer(svc, nodes if name == headless else nodes[0])
     for i, node in enumerate(nodes):
-        names[f"{statefulset}-{i}.{headless}.{ns}.svc.cluster.local"] = node
-        names[f"{statefulset}-{i}"] = node
+        names[f"{statefulset}-{i}.{headless}.{ns}.svc.cluster.local"] = answer(services.get(headless), node)
+        names[f"{statefulset}-{i}"] = node  # the pod's own /etc/hosts: every address it has
     return names
 
 

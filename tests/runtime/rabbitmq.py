@@ -4,8 +4,8 @@ mount as rendered, with only what a pod has and a namespace lacks translated:
 - image paths -> directories of the run (pods.translate); /usr/lib/rabbitmq/bin, not the
   /usr/sbin wrappers that switch user;
 - the bitnami image's own variables -> what the server reads (RABBITMQ_NODE_NAME ->
-  RABBITMQ_NODENAME, RABBITMQ_ERL_COOKIE -> $HOME/.erlang.cookie, RABBITMQ_PLUGINS ->
-  enabled_plugins, RABBITMQ_USERNAME/PASSWORD -> default_user/default_pass);
+  RABBITMQ_NODENAME, RABBITMQ_ERL_COOKIE(_FILE) -> $HOME/.erlang.cookie, RABBITMQ_PLUGINS ->
+  enabled_plugins, RABBITMQ_USERNAME/PASSWORD(_FILE) -> default_user/default_pass);
 - Kubernetes peer discovery (the k8s backend asks the API server for the headless Service's
   pods) -> classic_config listing the same node names, so nodes still find and join each other
   by the names the chart gives them.
@@ -58,6 +58,10 @@ class Node:
 def server_env(pod: pods.Pod, run: Path, peers: list[str]) -> dict[str, str]:
     mounts = pod.materialize(run / "mounts")
     env = {k: pods.translate(v, mounts) for k, v in pod.env().items()}
+    # From 11.x the cookie and the password are files of the mounted Secret (*_FILE), no longer env.
+    for name in ("RABBITMQ_ERL_COOKIE", "RABBITMQ_PASSWORD"):
+        if name not in env:
+            env[name] = pod.file(pod.env()[f"{name}_FILE"])
     home = run / "home"
     home.mkdir()
     cookie = home / ".erlang.cookie"
@@ -68,7 +72,9 @@ def server_env(pod: pods.Pod, run: Path, peers: list[str]) -> dict[str, str]:
     conf += "\ncluster_formation.peer_discovery_backend = classic_config\n"
     conf += "".join(f"cluster_formation.classic_config.nodes.{i} = {p}\n" for i, p in enumerate(peers, 1))
     conf = re.sub(r"(?m)^default_user = .*$", f"default_user = {env['RABBITMQ_USERNAME']}", conf)
-    conf = re.sub(r"(?m)^default_pass = .*$", f"default_pass = {env['RABBITMQ_PASSWORD']}", conf)
+    conf, passes = re.subn(r"(?m)^default_pass = .*$", f"default_pass = {env['RABBITMQ_PASSWORD']}", conf)
+    if not passes:  # the image adds it from RABBITMQ_PASSWORD(_FILE) when the chart's file has none
+        conf += f"default_pass = {env['RABBITMQ_PASSWORD']}\n"
     (run / "rabbitmq.conf").write_text(conf)
     plugins = [p.strip() for p in env["RABBITMQ_PLUGINS"].split(",") if p.strip() != "rabbitmq_peer_discovery_k8s"]
     (run / "enabled_plugins").write_text(f"[{','.join(plugins)}].\n")
@@ -147,13 +153,18 @@ def api(net: netns.Network, client: netns.Node, node: Node, host: str, path: str
     return json.loads(body)
 
 
-def probes(net: netns.Network, node: Node) -> None:
-    """Run the chart's readiness and liveness probes (rabbitmq-diagnostics) in the node's pod."""
+def probes(net: netns.Network, node: Node) -> str:
+    """Run the chart's readiness and liveness probes in the node's pod (rabbitmq-diagnostics; from
+    11.15.7 curl to the management API on 127.0.0.1); returns what they run, for the table."""
+    said = set()
     for kind in ("readinessProbe", "livenessProbe"):
         cmd = node.pod.probe(kind)
         proc = net.run(node.net_node, cmd, node.env, timeout=60)
         assert proc.returncode == 0, (f"{node.label}: {kind} {cmd[-1]!r} exited {proc.returncode} "
-                                      f"(CLI could not reach the node): {(proc.stdout + proc.stderr).strip()[-500:]}")
+                                      f"(could not reach the node): {(proc.stdout + proc.stderr).strip()[-500:]}")
+        url = re.search(r"\b(\d+\.\d+\.\d+\.\d+:\d+|\[[0-9a-f:]+\]:\d+)", cmd[-1])
+        said.add(f"`{cmd[-1].split()[0]}`" + (f" to {url.group(1)}" if url else ""))
+    return ", ".join(sorted(said))
 
 
 def dist_peers(net: netns.Network, node: Node) -> set[str]:

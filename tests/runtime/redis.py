@@ -39,6 +39,12 @@ class Container:
     def port(self) -> int:
         return int(self.env["REDIS_SENTINEL_PORT" if self.pod.container == "sentinel" else "REDIS_PORT"])
 
+    @property
+    def password(self) -> str:
+        """REDIS_PASSWORD, or from 16.x on the file REDIS_PASSWORD_FILE names in the mounted Secret."""
+        env = self.pod.env()
+        return env["REDIS_PASSWORD"] if "REDIS_PASSWORD" in env else self.pod.file(env["REDIS_PASSWORD_FILE"])
+
     def command(self) -> list[str]:
         spec = self.pod.container_spec()
         cmd = [pods.translate(a, self.paths) for a in spec.get("command", []) + spec.get("args", [])]

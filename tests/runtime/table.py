@@ -6,6 +6,7 @@ says anything else. `python -m tests.runtime.table` writes the last run's rows i
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,10 +40,15 @@ class Proven:
         RESULTS.write_text(json.dumps({"rows": [asdict(r) for r in self.rows], "seconds": self.seconds}, indent=1))
 
 
+def _natural(row: Row) -> list:
+    """Rows in reading order: numbers compared as numbers (mysql 8.9.6 before mysql 14.0.5)."""
+    return [[int(p) if p.isdigit() else p for p in re.split(r"(\d+)", f)] for f in asdict(row).values()]
+
+
 def markdown(rows: list[Row]) -> str:
     """One line per server, plan, config and result: charts that showed the same share it."""
     charts: dict[tuple[str, str, str, str], list[str]] = {}
-    for r in sorted(set(rows)):
+    for r in sorted(set(rows), key=_natural):
         charts.setdefault((r.server, r.plan, r.config, r.shown), []).append(r.chart)
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += [f"| {server} | {'; '.join(names)} | {plan} | {config} | {shown} |"

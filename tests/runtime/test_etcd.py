@@ -1,10 +1,14 @@
 """etcd 3.4, three members from the etcd chart's cluster render (replicaCount 3) on an IPv6-only
 network. etcd reads the container's ETCD_* environment itself, so each member runs with that env
 as rendered: only the data directory moves (the image's own variables, auth set-up included, are
-left to the warnings etcd prints for them). The chart's 0.0.0.0 listen URLs already take both
-families in Go, so BEFORE and AFTER must both form the cluster; krmfn's [::] must not break it."""
+left to the warnings etcd prints for them). From 6.10.3 the chart signs auth tokens with a key it
+generates on every render; the variants name an existing Secret instead (tests/variants/etcd.yaml),
+so here, as a user would before installing, that Secret is created with a fresh RSA key. The
+chart's 0.0.0.0 listen URLs already take both families in Go, so BEFORE and AFTER must both form
+the cluster; krmfn's [::] must not break it."""
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
@@ -16,7 +20,7 @@ from tests import charts
 from tests.runtime import netns, pods
 from tests.runtime.table import Row
 
-ARCHIVES = [a for a in charts.archives() if a.startswith("etcd-")]
+ARCHIVES = [a for a in charts.pinned_archives() if a.startswith("etcd-")]
 PLAN = charts.plan("ipv6")
 
 
@@ -34,11 +38,27 @@ def etcdctl(net: netns.Network, node: netns.Node, endpoints: str, *args: str) ->
     return proc.stdout + proc.stderr  # `endpoint health` reports on stderr
 
 
+def existing_secrets(items: list[dict], archive: str) -> list[dict]:
+    """The Secret the render's values name as existing (auth.token.privateKey.existingSecret), as
+    the user creates it: the RS256 key under the file name ETCD_AUTH_TOKEN's priv-key gives."""
+    name = (((pods.case(archive, "cluster").values.get("auth") or {}).get("token") or {})
+            .get("privateKey") or {}).get("existingSecret")
+    if not name or any(o["kind"] == "Secret" and o["metadata"]["name"] == name for o in items):
+        return []
+    env = {e["name"]: e.get("value", "") for o in pods.of_kind(items, "StatefulSet")
+           for c in o["spec"]["template"]["spec"]["containers"] for e in c.get("env") or []}
+    key_file = re.search(r"priv-key=([^,]+)", env["ETCD_AUTH_TOKEN"]).group(1).rsplit("/", 1)[1]
+    key = subprocess.run(["openssl", "genrsa", "2048"], capture_output=True, check=True, timeout=30).stdout
+    return [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name},
+             "data": {key_file: base64.b64encode(key).decode()}}]
+
+
 @pytest.mark.parametrize("stage", pods.STAGES)
 @pytest.mark.parametrize("archive", ARCHIVES)
 def test_cluster_quorum(net, tmp_path, proven, archive, stage):
     start = time.monotonic()
     items = pods.objects(archive, "cluster", stage, PLAN)
+    items += existing_secrets(items, archive)
     sts = next(o for o in pods.of_kind(items, "StatefulSet")
                if any(c["name"] == "etcd" for c in o["spec"]["template"]["spec"]["containers"]))
     name, size = sts["metadata"]["name"], sts["spec"]["replicas"]

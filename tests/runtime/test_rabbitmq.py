@@ -13,7 +13,7 @@ from tests import charts
 from tests.runtime import netns, pods, rabbitmq
 from tests.runtime.table import Row
 
-ARCHIVES = [a for a in charts.archives() if a.startswith("rabbitmq-")]
+ARCHIVES = [a for a in charts.pinned_archives() if a.startswith("rabbitmq-")]
 NODES = 2
 
 
@@ -93,14 +93,14 @@ def test_ipv6_only_after(net, tmp_path, proven, archive):
     nodes = rabbitmq.nodes(pods.objects(archive, "cluster", "after", plan("ipv6")), net, tmp_path, NODES)
     client = net.nodes[NODES]
     cluster(net, nodes, client)
-    for n in nodes:
-        rabbitmq.probes(net, n)
+    probes = {rabbitmq.probes(net, n) for n in nodes}
     peers = set().union(*(rabbitmq.dist_peers(net, n) for n in nodes))
     ipv6 = {n.net_node.ipv6 for n in nodes}
     assert peers and peers <= ipv6, (f"RabbitMQ distribution ({nodes[0].port('dist')}) not over the nodes' "
                                      f"IPv6 addresses: {peers}")
     record(proven, archive, "ipv6", None, "after",
-           f"boots; AMQP and management API answer on IPv6; probes pass; {NODES} nodes cluster over IPv6", start)
+           f"boots; AMQP and management API answer on IPv6; probes ({', '.join(sorted(probes))}) pass; "
+           f"{NODES} nodes cluster over IPv6", start)
 
 
 # Dual-stack: names resolve to both families, IPv6 listed first (as a dual-stack headless

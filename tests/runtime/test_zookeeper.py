@@ -12,7 +12,7 @@ from tests import charts
 from tests.runtime import netns, pods, zookeeper
 from tests.runtime.table import Row
 
-ARCHIVES = [a for a in charts.archives() if a.startswith("zookeeper-")]
+ARCHIVES = [a for a in charts.pinned_archives() if a.startswith("zookeeper-")]
 PLAN = charts.plan("ipv6")
 
 
@@ -54,5 +54,6 @@ def test_ensemble_quorum(net, tmp_path, proven, archive, stage):
     where = "the wildcard" if wildcard else "each server's own IPv6 address"
     proven.add(Row(zookeeper.version(), f"{archive.replace('-', ' ', 1)} ({size} servers)", "IPv6",
                    {"before": "chart", "after": "krmfn"}[stage],
-                   f"leader elected, {size - 1} followers, over IPv6; election and quorum ports on {where}"),
+                   f"leader elected, {size - 1} followers, over IPv6; election port (every server) and quorum port "
+                   f"(the leader) on {where}"),
                time.monotonic() - start)
