@@ -16,7 +16,7 @@ import zlib
 from functools import cache
 from pathlib import Path
 
-from krmfn.sdk import yaml12
+from krmfn.sdk import objects, yaml12
 from tests import charts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +93,7 @@ def chart_objects(budget: int) -> list[dict]:
     texts = chart_texts()
     sizes = {i: len(_docs(text)) for i, _, text in texts}
     out: list[dict] = []
+    seen: set[tuple] = set()
     copy = 0
     while True:
         added = False
@@ -101,7 +102,13 @@ def chart_objects(budget: int) -> list[dict]:
                 continue
             # The release name is a token no chart prints otherwise: renaming the text renames
             # the release everywhere (names, labels, DNS names in env and config files).
-            out.extend(_docs(text.replace(_release(i, 0), _release(i, copy))))
+            for doc in _docs(text.replace(_release(i, 0), _release(i, copy))):
+                # An object whose name has no release in it (ingress-nginx's IngressClass `nginx`)
+                # exists once in a cluster: kustomize and krmfn refuse a second copy.
+                ident = (doc.get("apiVersion"), doc.get("kind"), objects.namespace(doc), objects.name(doc))
+                if ident not in seen:
+                    seen.add(ident)
+                    out.append(doc)
             added = True
         if not added:
             return out

@@ -40,3 +40,13 @@ def test_harness_runs_once_on_a_tiny_input(tmp_path, capsys):
     labels = [o["metadata"].get("labels", {}) for o in inputs.chart_objects(200)]
     releases = {lab.get("app.kubernetes.io/instance", lab.get("release")) for lab in labels} - {None}
     assert any(r.endswith("k0000") for r in releases) and any(r.endswith("k0001") for r in releases)
+
+
+def test_the_input_is_one_krmfn_accepts():
+    """What is timed must be a run that gets to the end: no object twice (kustomize and krmfn refuse
+    duplicates, as a second copy of ingress-nginx's IngressClass `nginx` was), exit code as the audit decides."""
+    from krmfn.sdk import objects
+
+    objs = inputs.mix(1000)
+    ids = [(o.get("apiVersion"), objects.kind(o), objects.namespace(o) or "default", objects.name(o)) for o in objs]
+    assert len(ids) == len(set(ids))
