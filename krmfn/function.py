@@ -161,7 +161,7 @@ def _audit(ctx: Context) -> None:
 STEPS = (_adapters, _values_sinks, _coredns, _netpol, _services, _checks, _audit)
 
 
-def apply_plan(rl: resourcelist.ResourceList, plan: plan_mod.IPv6Plan) -> None:
+def apply_plan(rl: resourcelist.ResourceList, plan: plan_mod.IPv6Plan) -> Context | None:
     """Run every step over one context: see STEPS for the order and why."""
     fc = rl.function_config if isinstance(rl.function_config, dict) else None
     from krmfn.adapters.catalog import Catalog, CatalogError
@@ -170,7 +170,7 @@ def apply_plan(rl: resourcelist.ResourceList, plan: plan_mod.IPv6Plan) -> None:
         catalog = Catalog(plan.spec.adapters)
     except CatalogError as e:
         rl.results.extend(Result(f"invalid adapter: {m}", ERROR, fc, f"{e.where}.{p}" if p else e.where) for p, m in e.problems)
-        return
+        return None
     # A component must name an adapter krmfn has; nothing else is looked up by that name.
     known = catalog.names()
     unknown = [(i, c.adapter) for i, c in enumerate(plan.spec.components or []) if c.adapter not in known]
@@ -180,11 +180,11 @@ def apply_plan(rl: resourcelist.ResourceList, plan: plan_mod.IPv6Plan) -> None:
                    f"spec.components[{i}].adapter")
             for i, name in unknown
         )
-        return
-    components = [c.model_dump() for c in plan.spec.components] if plan.spec.components is not None else None
-    ctx = Context(rl, plan, _well_formed(rl), catalog, components)
+        return None
+    ctx = Context(rl, plan, _well_formed(rl), catalog, plan.component_entries())
     for step in STEPS:
         step(ctx)
+    return ctx
 
 
 def run_stdin() -> int:

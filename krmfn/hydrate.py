@@ -72,15 +72,14 @@ def _target(obj: dict) -> dict:
 def build(objs: list[dict], plan: "IPv6Plan", base: str | None = None) -> Overlay:
     """The overlay's files for these input objects, or error results and no files."""
     from krmfn import function
-    from krmfn.adapters import catalog, engine, values
-    from krmfn.adapters.detect import instances
+    from krmfn.adapters import values
 
     rl = resourcelist.ResourceList(
         doc={"apiVersion": resourcelist.API_VERSIONS[0], "kind": "ResourceList", "items": copy.deepcopy(objs)}
     )
-    function.apply_plan(rl, plan)
+    ctx = function.apply_plan(rl, plan)
     out = Overlay(results=rl.results)
-    if any(r.severity == ERROR for r in rl.results):
+    if ctx is None or any(r.severity == ERROR for r in rl.results):
         return out
 
     changed, created = diff.changes(objs, rl.items)
@@ -106,16 +105,12 @@ def build(objs: list[dict], plan: "IPv6Plan", base: str | None = None) -> Overla
         kustomization["patches"] = patches
     out.files["kustomization.yaml"] = yaml12.dump(kustomization)
 
-    # The same values function mode would fill into a HelmRelease: the plan's adapter options too.
-    cat = catalog.Catalog(plan.spec.adapters)
-    components = [c.model_dump() for c in plan.spec.components] if plan.spec.components is not None else None
-    for inst in instances(objs, cat.subcharts):
-        comp = cat.for_chart(inst.chart)
-        entry = engine.chosen(comp, inst.release, components) if comp else None
-        if entry is None or comp.binding(inst.version) is None:
-            continue
-        overlay = values.compose(comp, inst.version, plan, inst.release, inst.namespace or "default",
-                                 entry.get("options")).overlay
+    # The same values function mode would fill into a HelmRelease, for the instances function mode
+    # applied adapters to, with the options it used.
+    for applied in ctx.outcome.applied:
+        inst = applied.inst
+        overlay = values.compose(applied.comp, inst.version, plan, inst.release, inst.namespace or "default",
+                                 applied.options).overlay
         name = _unique(safe_name(inst.namespace, inst.release), taken)
         out.files[f"values/{name}.yaml"] = (
             f"# Helm values overlay for release {inst.release} ({inst.chart} {inst.version}), "

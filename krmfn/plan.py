@@ -104,6 +104,10 @@ class IPv6Plan(_Model):
     metadata: Metadata = Field(default_factory=Metadata)
     spec: PlanSpec
 
+    def component_entries(self) -> list[dict] | None:
+        """spec.components as plain entries, or None: every detected adapter applies."""
+        return None if self.spec.components is None else [c.model_dump() for c in self.spec.components]
+
     @property
     def families(self) -> list[str]:
         return list(self.spec.ipFamilies)

@@ -97,6 +97,7 @@ class Applied:
     inst: Instance
     intents: list[Intent]
     env: dict
+    options: dict
 
 
 @dataclass
@@ -169,7 +170,7 @@ def _instance(comp: Component, b: Binding, inst: Instance, plan: IPv6Plan, opts:
             summary.append(f"{intent.id} ({said})")
         if intent.warn:
             out.results.append(Result(f"{comp.name}: {' '.join(ops.expand(intent.warn, env).split())}", WARNING, _anchor(inst)))
-    out.applied.append(Applied(comp, b, inst, proven, env))
+    out.applied.append(Applied(comp, b, inst, proven, env, opts))
     out.results.append(Result(
         f"{comp.name} adapter on release {inst.release} ({inst.chart} {inst.version}, range {b.versions}, "
         f"{plan.mode}): {', '.join(summary) or 'nothing applies'}",

@@ -30,7 +30,7 @@ def apply(items: list, plan: IPv6Plan, catalog: Catalog) -> list[Result]:
     ``items`` is the whole ResourceList, local-config objects included: in a kpt package the
     kustomization.yaml that holds helmCharts is local config by convention.
     """
-    components = [c.model_dump() for c in plan.spec.components] if plan.spec.components is not None else None
+    components = plan.component_entries()
     results: list[Result] = []
     for obj in items:
         reader = _READERS.get((objects.group(obj), objects.kind(obj))) if isinstance(obj, dict) else None
