@@ -75,16 +75,21 @@ def pinned_archives() -> list[str]:
     return sorted(p.name.removesuffix(".tgz") for p in CHARTS.glob("*.tgz"))
 
 
+# versions/: the last release of every major line of the pinned charts; next/: the next components'
+# three newest majors (charts/next/FACTS.md).
+FOLDERS = (CHARTS, CHARTS / "versions", CHARTS / "next")
+
+
 def archives() -> list[str]:
-    """Every archive: the pinned ones and the last release of every major line in versions/."""
-    return sorted(pinned_archives() + [p.name.removesuffix(".tgz") for p in (CHARTS / "versions").glob("*.tgz")])
+    """Every archive in ../shared/charts, charts/versions and charts/next."""
+    return sorted(p.name.removesuffix(".tgz") for folder in FOLDERS for p in folder.glob("*.tgz"))
 
 
 def archive_path(archive: str) -> Path:
-    for folder in (CHARTS, CHARTS / "versions"):
+    for folder in FOLDERS:
         if (folder / f"{archive}.tgz").exists():
             return folder / f"{archive}.tgz"
-    raise FileNotFoundError(f"{archive}.tgz is in neither {CHARTS} nor {CHARTS / 'versions'}")
+    raise FileNotFoundError(f"{archive}.tgz is in none of {', '.join(map(str, FOLDERS))}")
 
 
 def _cases(names: list[str]) -> list[Case]:
