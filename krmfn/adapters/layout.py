@@ -154,6 +154,8 @@ def _range_binds(adapter: "Adapter", b: Binding, where: str) -> None:
         if missing:
             raise LayoutError(f"{where}.places", f"{b.versions}: intent {intent.id} uses place(s) {', '.join(missing)}, "
                               "which this range does not bind (bind them, or say `noop`/`skip` for the intent)")
+        if b.edits(intent):
+            _post_renderable(intent, b, where)
         for cond in _conditions(intent.when):
             for fact in cond.factAbove or {}:
                 if fact not in b.facts:
@@ -162,16 +164,32 @@ def _range_binds(adapter: "Adapter", b: Binding, where: str) -> None:
     from krmfn.adapters.model import _placeholders
 
     for name, place in b.places.items():
-        try:  # a place's path may name the instance ({fullname}): nothing else the input could choose
+        try:  # a place's path and name may name the instance ({fullname}): nothing else the input could choose
             _placeholders(place.path, set(adapter.spec.options))
+            _placeholders(place.named, set(adapter.spec.options))
         except ValueError as e:
             raise LayoutError(f"{where}.places.{name}.path", f"{b.versions}: {e}") from None
     if b.fullname is None:
         used = [i.id for i in adapter.spec.intents if b.active(i) and "{fullname}" in i.model_dump_json()]
-        used += [n for n, p in b.places.items() if "{fullname}" in p.model_dump_json()]
+        # `named` is not read off the render: a post-renderer has none, and takes {fullname} from the values.
+        used += [n for n, p in b.places.items() if "{fullname}" in p.model_dump_json(exclude={"named"})]
         if used:
             raise LayoutError(f"{where}.fullname", f"{b.versions}: {', '.join(used)} use(s) {{fullname}}, but the range "
                               "names no `fullname` object to read it from")
     for name, fact in b.facts.items():
         if fact.at not in b.places:
             raise LayoutError(f"{where}.facts", f"{b.versions}: fact {name} reads place {fact.at!r}, which this range does not bind")
+
+
+def _post_renderable(intent: "Intent", b: Binding, where: str) -> None:
+    """A post-renderer patch sees no render to read: it can only set a field of an object it names."""
+    for n, edit in enumerate(intent.edits):
+        if "postRender" not in edit.on:
+            continue
+        place = b.places[edit.at]
+        if edit.set is None:
+            raise LayoutError(f"{where}.places.{edit.at}", f"{b.versions}: intent {intent.id} edits[{n}] is on postRender, "
+                              "which can only `set` a value (the others read the rendered field)")
+        if not place.named or len(place.kind) != 1:
+            raise LayoutError(f"{where}.places.{edit.at}", f"{b.versions}: intent {intent.id} edits[{n}] is on postRender, "
+                              "so the place needs one kind and `named` (the object's name as the chart's templates give it)")

@@ -20,7 +20,9 @@ from krmfn.sdk import paths
 
 API_VERSION = "krmfn.dev/v1alpha2"
 Mode = Literal["ipv4", "ipv6", "dual-ipv4", "dual-ipv6"]
-Path = Literal["values", "function"]
+# postRender: a Flux HelmRelease's spec.postRenderers kustomize patch (krmfn.values_sinks.postrender),
+# for what a chart has no value for; only `set` edits at a `named` place can be one.
+Path = Literal["values", "function", "postRender"]
 NON_IPV4: list[str] = [IPV6, DUAL_IPV4, DUAL_IPV6]
 _BOTH = ["values", "function"]
 # Names a template may use: the plan's and the instance's facts, nothing the input can choose.
@@ -115,6 +117,9 @@ class Place(Select):
     optional: bool = Field(False, description="A render without such an object is fine (e.g. a part behind a flag).")
     expected: str | None = Field(None, description="Why the object is expected (template lines), said when it is missing.")
     create: dict | None = Field(None, description="Function path: the object added when none is selected.")
+    named: str | None = Field(None, description="The name the chart's templates give the object, from {fullname} as "
+                              "Helm makes it of the release and the values: what a post-renderer patch targets, where "
+                              "no rendered object is there to select by content.")
 
     _q = field_validator("path")(classmethod(lambda cls, v: _path(v)))
 
@@ -276,6 +281,9 @@ class Intent(_M):
     checks: list[Check] = Field(default_factory=list)
     warn: str | None = Field(None, description="A warning for every instance this intent applies to.")
     familyFields: bool = Field(False, description="The intent sets Service IP families; the injector leaves those Services alone.")
+    notPostRendered: str | None = Field(None, description="Why a Flux post-renderer cannot make this intent's function-path "
+                                        "edits (they rewrite what the chart rendered), and why the release is fine "
+                                        "without them: said on every HelmRelease it applies to.")
 
     def places(self) -> set[str]:
         return {e.at for e in self.edits} | {c.at for c in self.checks} | ({self.restart.at} if self.restart else set())

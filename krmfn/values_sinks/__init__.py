@@ -13,7 +13,7 @@ from krmfn.adapters.catalog import Catalog
 from krmfn.plan import IPv6Plan
 from krmfn.sdk import objects, paths
 from krmfn.sdk.results import ERROR, INFO, WARNING, Result
-from krmfn.values_sinks import argocd, flux, kustomize
+from krmfn.values_sinks import argocd, flux, kustomize, postrender
 from krmfn.values_sinks.merge import fill as fill_values, leaves, obstacle, overlaps, set_path
 from krmfn.values_sinks.sink import Sink
 
@@ -81,6 +81,8 @@ def fill(sink: Sink, plan: IPv6Plan, catalog: Catalog, components: list[dict] | 
         paths.set(sink.obj, sink.at, values)
 
     results.append(_summary(sink, comp.name, plan, outcome))
+    if sink.post_renderers:
+        results.extend(postrender.write(sink, composed, values, plan))
     # What an adapter cannot fix by values, it says; the function and values paths say it too.
     results.extend(Result(w, WARNING, sink.obj, sink.at) for w in composed.warnings())
     base = paths.parse(sink.at)

@@ -62,4 +62,5 @@ def sinks(obj: dict) -> list[Sink | Result]:
         # helm-controller merges valuesFrom first and spec.values last, over them.
         shadowed=[f"spec.valuesFrom[{i}] ({ref.get('kind')} {ref.get('name')})"
                   for i, ref in enumerate(spec.get("valuesFrom") or []) if isinstance(ref, dict)],
+        post_renderers=True,
     )]

@@ -22,6 +22,8 @@ class Sink:
     shadowed: list[str] = field(default_factory=list)
     # Value sources that take precedence over krmfn's values: (where, `--set` name, or None for a file).
     overriding: list[tuple[str, str | None]] = field(default_factory=list)
+    # Flux HelmRelease: what values cannot make goes into spec.postRenderers (krmfn.values_sinks.postrender).
+    post_renderers: bool = False
 
 
 def exact(version) -> str | None:
