@@ -192,3 +192,25 @@ def test_no_chart_template_renders_an_externalname_service(archive):
         for member in tgz.getmembers():
             if member.isfile() and "/templates/" in member.name:
                 assert b"ExternalName" not in tgz.extractfile(member).read(), member.name
+
+
+def test_krmfn_render_writes_the_same_post_renderer(tmp_path):
+    """`krmfn render` over a repository's HelmRelease: its overlay builds (real kustomize) to function mode's."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from .flux import KUBECTL
+
+    hr = helmrelease(chart="redis-cluster", version="13.0.5", name="sessions", namespace="cache", values={},
+                     postRenderers=copy.deepcopy(THEIRS))
+    (tmp_path / "hr.yaml").write_text(yaml12.dump(hr))
+    (tmp_path / "plan.yaml").write_text(yaml12.dump(charts.plan("ipv6")))
+    krmfn = Path(sys.executable).parent / "krmfn"
+    proc = subprocess.run([krmfn, "render", "--plan", tmp_path / "plan.yaml", "-o", tmp_path / "out", tmp_path / "hr.yaml"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    built = subprocess.run([KUBECTL, "kustomize", tmp_path / "out"], capture_output=True, text=True, check=True).stdout
+    rc, out, _ = run_function([hr], charts.plan("ipv6"))
+    assert as_the_cluster_reads(built) == as_the_cluster_reads(yaml12.dump_all(out["items"]))
+    assert as_the_cluster_reads(built)[0]["spec"]["postRenderers"][1:] == THEIRS
