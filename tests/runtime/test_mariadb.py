@@ -1,13 +1,18 @@
 """MariaDB (Debian's, standing in for the image's MySQL) with every my.cnf of the pinned mysql charts'
 replication renders: the chart's bind-address=0.0.0.0 is refused on the pod's IPv6 address,
-krmfn's bind-address=* is accepted there and still on 127.0.0.1 (where `::` would not be). The
-newest lines run through the same functions (test_newest_lines.py)."""
+krmfn's bind-address=* is accepted there and still on 127.0.0.1 (where `::` is not: shown below). The
+newest lines run through the same functions (test_newest_lines.py).
+
+The mariadb chart (charts/next, MariaDB itself in its image) runs through the same functions: its
+replication render's primary my.cnf says `*` already (accepted BEFORE), its secondary my.cnf says 0.0.0.0
+(refused BEFORE, accepted AFTER)."""
 from __future__ import annotations
 
 import re
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -55,12 +60,14 @@ def translated(cnf: str, run: Path) -> str:
 
 
 def mycnf_pods(items: list[dict], ip: str) -> list[pods.Pod]:
-    """Pod 0 of every StatefulSet that mounts a my.cnf: master/slave or primary/secondary."""
+    """Pod 0 of every StatefulSet that mounts a my.cnf (master/slave or primary/secondary), as the
+    container that mounts it: `mysql` in the mysql chart, `mariadb` in the mariadb chart."""
     out = []
     for sts in pods.of_kind(items, "StatefulSet"):
-        pod = pods.Pod(items, sts["metadata"]["name"], "mysql", 0, ip)
-        if any(path.endswith("/my.cnf") for path in pod.mounts()):
-            out.append(pod)
+        for container in sts["spec"]["template"]["spec"]["containers"]:
+            pod = pods.Pod(items, sts["metadata"]["name"], container["name"], 0, ip)
+            if any(path.endswith("/my.cnf") for path in pod.mounts()):
+                out.append(pod)
     return out
 
 
@@ -78,8 +85,10 @@ def mariadb(net: netns.Network, pod: pods.Pod, system_tables: Path, run: Path, l
     # The image creates root@'%' with the Secret's root password (a replica gets it from its
     # source, as MYSQL_MASTER_ROOT_PASSWORD); the init file does the same.
     env = pod.env()
-    # From 9.x the password is a file of the mounted Secret (*_FILE), no longer env.
-    name = next(n for n in ("MYSQL_ROOT_PASSWORD", "MYSQL_MASTER_ROOT_PASSWORD") if n in env or f"{n}_FILE" in env)
+    # From 9.x the password is a file of the mounted Secret (*_FILE), no longer env; the mariadb chart
+    # says MARIADB_ where the mysql chart says MYSQL_.
+    names = [f"{p}_{n}" for p in ("MYSQL", "MARIADB") for n in ("ROOT_PASSWORD", "MASTER_ROOT_PASSWORD")]
+    name = next(n for n in names if n in env or f"{n}_FILE" in env)
     password = env[name] if name in env else pod.file(env[f"{name}_FILE"])
     (run / "init.sql").write_text(
         f"CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY '{password}';\n"
@@ -117,18 +126,20 @@ def serve_and_check(net, pod, system_tables, run, label, ipv6: bool) -> str:
     return f"root session from another pod over IPv6 (`bind_address` `{bind}`); 127.0.0.1 still accepted"
 
 
-def each_role(net, system_tables, tmp_path, proven, archive: str, stage: str, ipv6: bool) -> None:
+def each_role(net, system_tables, tmp_path, proven, archive: str, stage: str,
+              ipv6: bool | Callable[[pods.Pod], bool]) -> None:
     """MariaDB from each replication role's my.cnf of the archive's cluster render at stage, one
-    after another, each asserted as serve_and_check says; one table row per result."""
+    after another, each asserted as serve_and_check says (ipv6: for every role, or per role's pod);
+    one table row per result."""
     items = pods.objects(archive, "cluster", stage, PLAN)
     roles = mycnf_pods(items, net.nodes[0].ipv6)
     assert len(roles) == 2, f"{archive}: expected a my.cnf per replication role, found {[p.statefulset for p in roles]}"
     start, shown = time.monotonic(), {}
     for pod in roles:
         label = f"MariaDB with {archive} {pod.statefulset} my.cnf ({stage})"
-        role = pod.statefulset.removeprefix(f"{charts.RELEASE}-mysql-")
+        role = pod.statefulset.removeprefix(f"{charts.RELEASE}-{charts.chart_of(archive)}-")
         run = tmp_path / pod.statefulset
-        shown[role] = serve_and_check(net, pod, system_tables, run, label, ipv6)
+        shown[role] = serve_and_check(net, pod, system_tables, run, label, ipv6(pod) if callable(ipv6) else ipv6)
         net.stop([net.nodes[0]])
         shutil.rmtree(run / "data")  # ~110 MB of InnoDB files per server; the logs stay for reading
     # One row per chart and stage when both roles showed the same, which is what the table is for.
@@ -161,3 +172,47 @@ def test_broken_bind_address_is_caught(net, system_tables, tmp_path):
         serve_and_check(net, pod, system_tables, tmp_path, label, ipv6=True)
     port = int(re.search(r"(?m)^port=(\d+)", mycnf(pod)).group(1))
     assert f"{label}: could not reach {netns.address(net.nodes[0].ipv6, port)}" in str(caught.value)
+
+
+# ---------------------------------------------------------------- the mariadb chart (charts/next)
+
+MARIADB = charts.chart_archives("mariadb")
+
+
+def mycnf_changed(archive: str) -> set[str]:
+    """The StatefulSets whose my.cnf krmfn's output changed in the archive's cluster render."""
+    stage = {s: {p.statefulset: mycnf(p) for p in mycnf_pods(pods.objects(archive, "cluster", s, PLAN), "::")}
+             for s in pods.STAGES}
+    assert stage["before"].keys() == stage["after"].keys()
+    return {name for name, text in stage["before"].items() if stage["after"][name] != text}
+
+
+@pytest.mark.parametrize("stage", pods.STAGES)
+@pytest.mark.parametrize("archive", MARIADB)
+def test_mariadb_chart(net, system_tables, tmp_path, proven, archive, stage):
+    """BEFORE, a role's my.cnf is accepted over IPv6 exactly when krmfn leaves it as the chart wrote it
+    (read off krmfn's output, so the server judges the catalog's "already holds" for the primary);
+    AFTER, every role is."""
+    changed = mycnf_changed(archive)
+    # The secondary is the one the chart leaves on 0.0.0.0: BEFORE must have a refusal to show.
+    assert sorted(name.removeprefix(f"{charts.RELEASE}-mariadb-") for name in changed) == ["secondary"], changed
+    each_role(net, system_tables, tmp_path, proven, archive, stage,
+              ipv6=lambda pod: stage == "after" or pod.statefulset not in changed)
+
+
+def test_double_colon_is_ipv6_only_on_mariadb(net, system_tables, tmp_path):
+    """Why the mariadb adapter writes `*` and its check refuses `::`: on MariaDB (10.6+), `::` binds IPv6
+    only. krmfn's secondary my.cnf with `*` put back to `::` takes a root session over IPv6 but refuses
+    127.0.0.1, which `*` accepts (test_mariadb_chart)."""
+    archive = MARIADB[-1]
+    items = pods.objects(archive, "cluster", "after", PLAN)
+    [pod] = [p for p in mycnf_pods(items, net.nodes[0].ipv6) if p.statefulset.endswith("-secondary")]
+    [cm] = [o for o in pods.of_kind(items, "ConfigMap") if o.get("data", {}).get("my.cnf") == mycnf(pod)]
+    cm["data"]["my.cnf"], n = re.subn(r"(?m)^bind-address=\*$", "bind-address=::", cm["data"]["my.cnf"])
+    assert n == 1, "krmfn's secondary my.cnf has no bind-address=* line"
+    label = f"MariaDB with {archive} {pod.statefulset} my.cnf (bind-address=::)"
+    port, password = mariadb(net, pod, system_tables, tmp_path, label)
+    server = net.nodes[0]
+    assert query_over_ipv6(net, port, password, label) == "::"
+    net.refuses(server, "127.0.0.1", port, label)
+    assert net.listening(server, port) == {"[::]"}
