@@ -96,6 +96,10 @@ def failure(chk: Check, value: Any, env: dict) -> str | None:
     if chk.urlsByName:
         literal = [u for u in value.split(",") if _is_address((ops.url_parts(u) or ("", "", ""))[1])]
         return f"advertises address(es) {', '.join(literal)} instead of names" if literal else None
+    if chk.twinRules is not None:
+        alone = ops.missing_twins(value, chk.twinRules.source, chk.twinRules.to)
+        return (f"has host rule(s) for {chk.twinRules.source} without the same rule for {chk.twinRules.to} "
+                f"(line {', '.join(map(str, alone))})") if alone else None
     if chk.notMatches is not None:
         return f"matches {chk.notMatches!r}, which it must not" if re.search(chk.notMatches, value) else None
     return None if re.search(chk.matches, value) else f"does not match {chk.matches!r}"

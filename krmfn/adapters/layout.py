@@ -187,9 +187,12 @@ def _post_renderable(intent: "Intent", b: Binding, where: str) -> None:
         if "postRender" not in edit.on:
             continue
         place = b.places[edit.at]
-        if edit.set is None:
+        if edit.set is None and place.rendered is None and not place.values:
             raise LayoutError(f"{where}.places.{edit.at}", f"{b.versions}: intent {intent.id} edits[{n}] is on postRender, "
-                              "which can only `set` a value (the others read the rendered field)")
+                              "which can only `set` a value, unless the place says what the chart renders there "
+                              "(`rendered`) or this range's values make the edit (`values`)")
+        if edit.set is None and place.rendered is None:
+            continue  # the values make the text right here: no patch, nothing to name
         if not place.named or len(place.kind) != 1:
             raise LayoutError(f"{where}.places.{edit.at}", f"{b.versions}: intent {intent.id} edits[{n}] is on postRender, "
                               "so the place needs one kind and `named` (the object's name as the chart's templates give it)")

@@ -109,6 +109,15 @@ class ValuesAt(_M):
         return next((d.default for d in self.defaults if semver.matches(version, d.versions)), self.default)
 
 
+class Rendered(_M):
+    """What the chart renders at a place while the values leave `unless` alone: where a post-renderer's edit starts."""
+
+    default: str = Field(..., description="The rendered text, from the chart's template and default values.")
+    unless: list[str] = Field(default_factory=list, description="Values keys that change that text: with one set, the "
+                              "edit is not in the post-renderer, and the HelmRelease says so.")
+    when: str | None = Field(None, description="The values key that renders the field at all (a flag, false by default).")
+
+
 class Place(Select):
     """Where a chart line keeps one thing, on both delivery paths."""
 
@@ -120,6 +129,8 @@ class Place(Select):
     named: str | None = Field(None, description="The name the chart's templates give the object, from {fullname} as "
                               "Helm makes it of the release and the values: what a post-renderer patch targets, where "
                               "no rendered object is there to select by content.")
+    rendered: Rendered | None = Field(None, description="What the chart renders here: lets a post-renderer edit text "
+                                      "(urlHost, ensureLine) it cannot read.")
 
     _q = field_validator("path")(classmethod(lambda cls, v: _path(v)))
 
@@ -140,6 +151,9 @@ class Line(_M):
     spellings: list[str] = Field(default_factory=list, description="Other names of the key (bind_address).")
     unlessEmpty: bool = Field(False, description="An empty text stays empty: for a value whose empty text means "
                               "\"no file\" to the chart (zookeeper's `configuration: \"\"`), never a file of one line.")
+    option: str | None = Field(None, description="The key's value is a `;`-separated list of name=value options, "
+                               "quoted or not (Galera's wsrep_provider_options): only this option is set to the value, "
+                               "the others stay; a new line says `key=\"option=value\"`.")
 
 
 class Env(_M):
@@ -152,6 +166,13 @@ class UrlHost(_M):
 
     host: str = Field(..., alias="from")
     to: str
+
+
+class Twin(_M):
+    """pg_hba.conf-style rules: each host rule for one address paired with the same rule for another."""
+
+    source: str = Field(..., alias="from", description="The address a rule names, e.g. 0.0.0.0/0.")
+    to: str = Field(..., description="The address of its twin, e.g. ::/0.")
 
 
 class Edit(_M):
@@ -169,6 +190,8 @@ class Edit(_M):
     append: list | None = Field(None, description="Added to the list unless an equal item is there.")
     urlHost: UrlHost | None = None
     ensureText: str | None = Field(None, description="A block of lines appended to the text unless it holds them already.")
+    twinRules: Twin | None = Field(None, description="pg_hba.conf / pool_hba.conf: each host rule for `from` followed "
+                                   "by the same rule for `to`, unless the text has it.")
 
     _p = field_validator("path")(classmethod(lambda cls, v: _path(v)))
 
@@ -180,7 +203,7 @@ class Edit(_M):
         return self
 
 
-OPS = ("set", "fill", "setEnv", "ensureLine", "mergeArgs", "mergeYaml", "append", "urlHost", "ensureText")
+OPS = ("set", "fill", "setEnv", "ensureLine", "mergeArgs", "mergeYaml", "append", "urlHost", "ensureText", "twinRules")
 
 
 class LineCheck(_M):
@@ -210,6 +233,8 @@ class Check(_M):
     yaml: dict | None = Field(None, description="The YAML text (or map) holds these dotted keys with these values.")
     urlHosts: list[str] | None = Field(None, description="Every URL of the comma-separated list has one of these hosts.")
     urlsByName: bool | None = Field(None, description="Every URL of the comma-separated list names its host, not an address.")
+    twinRules: Twin | None = Field(None, description="pg_hba.conf / pool_hba.conf: every host rule for `from` has its "
+                                   "twin for `to` (same type, databases, users, method and options).")
     matches: str | None = Field(None, description="A regular expression the text must match (search).")
     notMatches: str | None = Field(None, description="A regular expression the text must not match (search).")
 
@@ -228,7 +253,7 @@ class Check(_M):
     @model_validator(mode="after")
     def _one(self) -> "Check":
         kinds = ("equals", "oneOf", "includes", "line", "noLine", "hasArgs", "envOnce", "yaml", "urlHosts", "urlsByName",
-                 "matches", "notMatches")
+                 "twinRules", "matches", "notMatches")
         given = [k for k in kinds if getattr(self, k) is not None] + (["absent"] if self.absent else [])
         if len(given) != 1:
             raise ValueError(f"a check needs exactly one of {', '.join(kinds)}, absent (got {given or 'none'})")
@@ -255,6 +280,8 @@ class Fact(_M):
     default: int
     count: bool = Field(False, description="How many selected objects have the place's field (values: a flag counts 1/0, "
                         "a text 1 when not empty).")
+    valueIs: str | None = Field(None, description="Values path: 1 when the key says this text, 0 when it says another, "
+                                "`default` when unset (architecture: replication); with count on the function path.")
 
 
 class Condition(_M):
@@ -281,9 +308,6 @@ class Intent(_M):
     checks: list[Check] = Field(default_factory=list)
     warn: str | None = Field(None, description="A warning for every instance this intent applies to.")
     familyFields: bool = Field(False, description="The intent sets Service IP families; the injector leaves those Services alone.")
-    notPostRendered: str | None = Field(None, description="Why a Flux post-renderer cannot make this intent's function-path "
-                                        "edits (they rewrite what the chart rendered), and why the release is fine "
-                                        "without them: said on every HelmRelease it applies to.")
 
     def places(self) -> set[str]:
         return {e.at for e in self.edits} | {c.at for c in self.checks} | ({self.restart.at} if self.restart else set())

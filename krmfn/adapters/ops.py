@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from krmfn.sdk import yaml12
 
 if TYPE_CHECKING:
-    from krmfn.adapters.model import Edit, Line, UrlHost
+    from krmfn.adapters.model import Edit, Line, Twin, UrlHost
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)\}")
 
@@ -39,7 +39,8 @@ def merge_args(current: str, extra: str) -> str:
 
     A flag's group is the flag and the words after it up to the next flag; `-kernel inetrc X`
     and `-kernel other Y` are different groups (keyed by flag and first word), so Erlang's
-    repeated `-kernel` settings are kept apart.
+    repeated `-kernel` settings are kept apart. A lone `-Dname=value` (`--flag=value`) is keyed by
+    its name: `-Djava.net.preferIPv6Addresses=false` is the setting `=true` replaces.
 
     Words are split on white space and kept verbatim: these strings reach the program through an
     unquoted shell expansion (`erl ... ${RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS}`, bitnami's
@@ -48,11 +49,14 @@ def merge_args(current: str, extra: str) -> str:
     """
     merged = arg_groups(current)
     for g in arg_groups(extra):
-        idx = next((i for i, have in enumerate(merged) if _arg_key(have) == _arg_key(g)), None)
-        if idx is None:
+        same = [i for i, have in enumerate(merged) if _arg_key(have) == _arg_key(g)]
+        if not same:
             merged.append(g)
-        else:
-            merged[idx] = g
+            continue
+        # In place of the first; a later repeat would win over it (the JVM's last -D wins), so it goes.
+        merged[same[0]] = g
+        for i in reversed(same[1:]):
+            del merged[i]
     return " ".join(" ".join(g) for g in merged)
 
 
@@ -67,6 +71,9 @@ def arg_groups(text: str) -> list[list[str]]:
 
 
 def _arg_key(group: list[str]) -> tuple[str, ...]:
+    # `-Dname=value` / `--flag=value`: one setting whatever its value, keyed by what precedes the `=`.
+    if len(group) == 1 and group[0].startswith("-") and "=" in group[0]:
+        return (group[0].split("=", 1)[0] + "=",)
     return tuple(group[:2]) if len(group) > 2 else (group[0],)
 
 
@@ -116,12 +123,13 @@ def ensure_line(text: str, spec: Line) -> str:
         found = True
         # The line's own spelling and spacing stay; only the value after the separator changes.
         head, _, tail = line.partition(mark) if mark != " " else (line.rstrip().split(" ", 1)[0], " ", "")
-        lines[i] = f"{head}{mark}{tail[: len(tail) - len(tail.lstrip())]}{spec.value}"
+        value = spec.value if spec.option is None else set_option(tail.strip(), spec.option, spec.value)
+        lines[i] = f"{head}{mark}{tail[: len(tail) - len(tail.lstrip())]}{value}"
     if found:
         return "\n".join(lines)
     if spec.ifKey and not assignments(text, {spec.ifKey}, spec.sep):
         return text
-    new = f"{spec.key}{spec.sep}{spec.value}"
+    new = f"{spec.key}{spec.sep}{spec.value if spec.option is None else set_option('', spec.option, spec.value)}"
     if spec.section:
         header = next((i for i, line in enumerate(lines) if line.strip() == f"[{spec.section}]"), None)
         if header is not None:
@@ -129,6 +137,22 @@ def ensure_line(text: str, spec: Line) -> str:
             return "\n".join(lines)
         new = f"[{spec.section}]\n{new}"
     return ensure_text(text, new)
+
+
+def set_option(value: str, name: str, setting: str) -> str:
+    """A `;`-separated option list (`"a=1;b=2"`, quoted or not) with option name saying setting: in place, else
+    appended. The other options, their order and the quotes stay; a new list is double-quoted."""
+    quote = value[0] if len(value) > 1 and value[0] in "'\"" and value[-1] == value[0] else ""
+    inner = value[1:-1] if quote else value
+    items = [item for item in inner.split(";") if item.strip()]
+    found = False
+    for i, item in enumerate(items):
+        if item.split("=", 1)[0].strip() == name:
+            items[i], found = f"{name}={setting}", True
+    if not found:
+        items.append(f"{name}={setting}")
+    quote = quote or ('"' if not value else "")
+    return f"{quote}{';'.join(items)}{quote}"
 
 
 def ensure_text(text: str, block: str) -> str:
@@ -175,6 +199,74 @@ def url_host(text: str, spec: UrlHost) -> str:
     return ",".join(out)
 
 
+# ---------------------------------------------------------------- host-based authentication rules
+
+# pg_hba.conf (and pgpool's pool_hba.conf) rules that name a client address; `local` rules name none.
+HOST_TYPES = frozenset({"host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc"})
+
+
+def hba_fields(line: str) -> list[tuple[int, int, str]]:
+    """(start, end, text) of each field of a pg_hba.conf line, the way PostgreSQL splits it: at spaces
+    outside double quotes ("my user" is one field, quotes kept), up to a `#` outside quotes."""
+    out: list[tuple[int, int, str]] = []
+    start, quoted = None, False
+    for i, ch in enumerate(line + " "):
+        if ch == '"':
+            quoted = not quoted
+        if not quoted and (ch.isspace() or ch == "#"):
+            if start is not None:
+                out.append((start, i, line[start:i]))
+                start = None
+            if ch == "#":
+                break
+        elif start is None:
+            start = i
+    return out
+
+
+def hba_rules(text: str) -> list[tuple[int, list[str]]]:
+    """(line index, fields) of every host rule: connection type, databases, users, address, method and
+    its options, comments dropped."""
+    out = []
+    for i, line in enumerate(text.split("\n")):
+        fields = [f for _, _, f in hba_fields(line)]
+        if len(fields) >= 5 and fields[0] in HOST_TYPES:
+            out.append((i, fields))
+    return out
+
+
+def _rule_key(fields: list[str], address: str) -> tuple[str, ...]:
+    return (*fields[:3], address, *fields[4:])
+
+
+def missing_twins(text: str, source: str, to: str) -> list[int]:
+    """Line numbers (from 1) of the host rules for address `source` that have no rule for `to` with the
+    same type, databases, users, method and options."""
+    rules = hba_rules(text)
+    have = {_rule_key(f, f[3]) for _, f in rules}
+    return [i + 1 for i, f in rules if f[3] == source and _rule_key(f, to) not in have]
+
+
+def twin_rules(text: str, spec: Twin) -> str:
+    """Each host rule for address spec.source followed by the same rule for spec.to, unless the text has
+    that rule already. Rules are matched in order and the first match wins, so the twin right after its
+    rule keeps the meaning of the file for every client of the other family, and the rest stays line for
+    line."""
+    lines = text.split("\n")
+    rules = hba_rules(text)
+    have = {_rule_key(f, f[3]) for _, f in rules}
+    for i, fields in reversed(rules):  # from the bottom, so an inserted line moves no rule still to come
+        key = _rule_key(fields, spec.to)
+        if fields[3] != spec.source or key in have:
+            continue
+        start, end, _ = hba_fields(lines[i])[3]
+        # Keep the columns: the shorter address is padded where spaces follow it.
+        address = spec.to.ljust(end - start) if lines[i][end:end + 1].isspace() else spec.to
+        lines.insert(i + 1, lines[i][:start] + address + lines[i][end:])
+        have.add(key)
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------- one edit
 
 
@@ -219,4 +311,6 @@ def apply(current: Any, edit: Edit, env: dict[str, Any]) -> Any:
         return ensure_line(current, edit.ensureLine.model_copy(update={"value": expand(edit.ensureLine.value, env)}))
     if edit.ensureText is not None:
         return ensure_text(current, expand(edit.ensureText, env))
+    if edit.twinRules is not None:
+        return twin_rules(current, edit.twinRules)
     return url_host(current, edit.urlHost)

@@ -76,6 +76,8 @@ def compose(comp: Component, version: str, plan: IPv6Plan, release: str = "relea
 def _fact(b: Binding, name: str, user: dict) -> int:
     fact = b.facts[name]
     value = paths.get(user, fact.values)
+    if fact.valueIs is not None and value is not None:
+        return int(str(value) == fact.valueIs)  # a chart's mode switch: only one of its words counts
     if fact.count and isinstance(value, bool):
         return int(value)
     if fact.count and isinstance(value, str):

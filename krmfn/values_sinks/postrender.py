@@ -10,11 +10,10 @@ only, after Helm renders them. krmfn writes one such post-renderer per release:
    render), unless a values key could make one an ExternalName Service;
 2. Services whose families the user's values set stay as the injector keeps them: a patch puts
    their values back, on the object the catalog names;
-3. each intent edit on the `postRender` path, on the object its place names.
-
-An intent whose function-path edits rewrite rendered text (etcd's listen URLs keep the chart's scheme
-and port) cannot be a patch: its `notPostRendered` says why the release is fine without it, on
-every HelmRelease it applies to.
+3. each intent edit on the `postRender` path, on the object its place names: a `set`, or an
+   edit of text the place says the chart renders (etcd's listen URLs keep the chart's scheme and
+   port); where the release's values change that text, the edit is left out and the HelmRelease
+   says so, naming the key.
 
 Patches apply in that order. krmfn's post-renderer goes first in the list, so the user's own
 post-renderers run after it and their explicit values win (krmfn warns where they set families),
@@ -49,10 +48,8 @@ def write(sink: Sink, composed: Composed, values: dict, plan: IPv6Plan) -> list[
     results: list[Result] = []
     patches = list(_families(sink, values, plan, results))
     patches += _kept_families(composed, values, plan, results, sink)
-    patches += _intent_patches(composed)
+    patches += _intent_patches(composed, values, results, sink)
     results += _merge(sink.obj, patches)
-    results += [Result(f"{composed.comp.name} {i.id} is not in the post-renderer: {' '.join(i.notPostRendered.split())}",
-                       INFO, sink.obj, AT) for i in composed.intents if i.notPostRendered and composed.binding.edits(i)]
     if patches:
         what = ", ".join(dict.fromkeys(p["patch"].splitlines()[0].removeprefix(MARK + ": ") for p in patches))
         results.append(Result(f"{len(patches)} kustomize patch(es) for release {sink.release} ({what})",
@@ -120,10 +117,14 @@ def _kept_families(composed: Composed, values: dict, plan: IPv6Plan, results: li
     return out
 
 
-def _intent_patches(composed: Composed) -> list[dict]:
-    """One patch per intent and object: its edits' fields merged into one strategic-merge body."""
+def _intent_patches(composed: Composed, values: dict, results: list[Result], sink: Sink) -> list[dict]:
+    """One patch per intent and object: its edits' fields merged into one strategic-merge body.
+
+    Edits of one field follow each other as on the function path: each starts from what the one
+    before made of it (a flag merged into JAVA_OPTS_APPEND, then another)."""
     b, env = composed.binding, composed.env
     bodies: dict[tuple[str, str, str], dict] = {}
+    fields: dict[tuple[str, str], Any] = {}
     for intent in composed.intents:
         if not b.edits(intent):
             continue
@@ -131,11 +132,55 @@ def _intent_patches(composed: Composed) -> list[dict]:
             if "postRender" not in edit.on:
                 continue
             place = b.places[edit.at]
-            path = ops.expand(access.join(place.path, edit.path), env)
-            body = _nest(paths.parse(path), ops.expand(copy.deepcopy(edit.set), env))
-            key = (intent.id, place.kind[0], ops.expand(place.named, env))
-            bodies[key] = ops.merge_yaml(bodies[key], body) if key in bodies else body
+            name, path = ops.expand(place.named, env), ops.expand(access.join(place.path, edit.path), env)
+            value = _value(composed, intent.id, edit, place, fields.get((name, path)), values, results, sink)
+            if value is None:
+                continue
+            fields[(name, path)] = value
+            body = _nest(paths.parse(path), value)
+            key = (intent.id, place.kind[0], name)
+            bodies[key] = _together(bodies[key], body) if key in bodies else body
     return [_patch(what, kind, body, name) for (what, kind, name), body in bodies.items()]
+
+
+def _value(composed: Composed, intent: str, edit, place, before: Any, values: dict, results: list[Result],
+           sink: Sink) -> Any:
+    """What the edit makes of the field: a `set` value, or the edit applied to what the chart renders there.
+
+    None: no patch, because the chart renders no such field, or this range's values already make the
+    text right (the place has values and says nothing of the render), or the release's values change
+    the rendered text (said)."""
+    if edit.set is not None:
+        return ops.expand(copy.deepcopy(edit.set), composed.env)
+    rendered = place.rendered
+    if rendered is None or (rendered.when and not paths.get(values, rendered.when)):
+        return None
+    changed = [k for k in rendered.unless if paths.get(values, k) is not None]
+    if changed:
+        results.append(Result(
+            f"{composed.comp.name} {intent} is not in the post-renderer: {', '.join(changed)} change(s) what the chart "
+            f"renders at {edit.at}, which a patch cannot read; the field keeps the chart's value",
+            WARNING, sink.obj, f"{sink.at}.{changed[0]}"))
+        return None
+    start = before if before is not None else ops.expand(rendered.default, composed.env)
+    return ops.apply(start, edit, composed.env)
+
+
+def _together(a: Any, b: Any) -> Any:
+    """Two patch bodies as one: maps key by key, list entries by the merge key _nest put first (name=...)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return {**a, **{k: _together(a[k], v) if k in a else v for k, v in b.items()}}
+    if isinstance(a, list) and isinstance(b, list):
+        out = list(a)
+        for item in b:
+            key = next(iter(item.items()))
+            at = next((i for i, have in enumerate(out) if next(iter(have.items())) == key), None)
+            if at is None:
+                out.append(item)
+            else:
+                out[at] = _together(out[at], item)
+        return out
+    return b
 
 
 def _nest(steps: tuple, value: Any) -> Any:

@@ -182,3 +182,87 @@ def test_a_versioned_default_outside_its_range_or_over_evidence_is_refused(rng, 
     with pytest.raises(CatalogError) as err:
         _catalog.parse(doc, "test")
     assert words in str(err.value), str(err.value)
+
+
+# (mariadb-galera session) ensureLine `option`: one option of Galera's wsrep_provider_options list is set, the
+# user's other options (gcache.size) stay; without a line, one is added under the section, quoted.
+@pytest.mark.parametrize(("text", "want"), [
+    ("[galera]\nwsrep_on=ON", '[galera]\nwsrep_provider_options="gmcast.listen_addr=tcp://[::]:4567"\nwsrep_on=ON'),
+    ('[galera]\nwsrep_provider_options="gcache.size=2G"',
+     '[galera]\nwsrep_provider_options="gcache.size=2G;gmcast.listen_addr=tcp://[::]:4567"'),
+    ("[galera]\nwsrep_provider_options = 'gmcast.listen_addr=tcp://0.0.0.0:4567; gcache.size=2G'",
+     "[galera]\nwsrep_provider_options = 'gmcast.listen_addr=tcp://[::]:4567; gcache.size=2G'"),
+    ("[galera]\nwsrep_provider_options=evs.suspect_timeout=PT10S;",
+     "[galera]\nwsrep_provider_options=evs.suspect_timeout=PT10S;gmcast.listen_addr=tcp://[::]:4567"),
+])
+def test_ensure_line_option_sets_one_option_of_a_list(text, want):
+    from krmfn.adapters import ops
+    from krmfn.adapters.model import Line
+
+    spec = Line(key="wsrep_provider_options", option="gmcast.listen_addr", value="tcp://[::]:4567", section="galera")
+    assert ops.ensure_line(text, spec) == want
+    assert ops.ensure_line(want, spec) == want  # a second run changes nothing
+
+
+# (postgresql session) twinRules: pg_hba.conf / pool_hba.conf rules paired for the other family, and its check.
+_HBA = "local all all trust\nhost  all  all  0.0.0.0/0  md5  # apps\nhost replication repl 0.0.0.0/0 md5\nhost all all 10.0.0.0/8 md5"
+
+
+def _twin():
+    from krmfn.adapters.model import Twin
+
+    return Twin.model_validate({"from": "0.0.0.0/0", "to": "::/0"})
+
+
+def test_twin_rules_follow_each_rule_and_keep_the_rest_line_for_line():
+    from krmfn.adapters import ops
+
+    out = ops.twin_rules(_HBA, _twin())
+    assert out.split("\n") == ["local all all trust", "host  all  all  0.0.0.0/0  md5  # apps",
+                               "host  all  all  ::/0       md5  # apps", "host replication repl 0.0.0.0/0 md5",
+                               "host replication repl ::/0      md5", "host all all 10.0.0.0/8 md5"]
+    assert ops.twin_rules(out, _twin()) == out  # a rule's twin is never added twice
+    assert ops.missing_twins(_HBA, "0.0.0.0/0", "::/0") == [2, 3] and ops.missing_twins(out, "0.0.0.0/0", "::/0") == []
+
+
+def test_twin_rules_check_names_the_lines_without_a_twin():
+    from krmfn.adapters import checks
+    from krmfn.adapters.model import Check
+
+    chk = Check.model_validate({"at": "hba", "twinRules": {"from": "0.0.0.0/0", "to": "::/0"}})
+    assert checks.failure(chk, _HBA, {}) == "has host rule(s) for 0.0.0.0/0 without the same rule for ::/0 (line 2, 3)"
+    assert checks.failure(chk, "host all all all md5", {}) is None
+
+
+@pytest.mark.parametrize("current, extra, want", [
+    # A -Dname=value is one setting: the new value replaces the old in place, never a second spelling.
+    ("-Xss2m -Djava.net.preferIPv6Addresses=false -Dx=1", "-Djava.net.preferIPv6Addresses=true",
+     "-Xss2m -Djava.net.preferIPv6Addresses=true -Dx=1"),
+    # A repeat later in the text would win in the JVM (the last -D wins): it goes.
+    ("-Da=1 -Db=2 -Da=3", "-Da=9", "-Da=9 -Db=2"),
+    ("--listen=0.0.0.0 --x", "--listen=::", "--listen=:: --x"),
+    ("-Dgroups.dns.query=a.svc", "-Dgroups.dns.query.x=1", "-Dgroups.dns.query=a.svc -Dgroups.dns.query.x=1"),
+    ("", "-Da=1 -Db=2", "-Da=1 -Db=2"),
+    # Erlang's flag-and-words groups are keyed as before.
+    ("-kernel inetrc '/a' -proto_dist inet_tcp", "-proto_dist inet6_tcp", "-kernel inetrc '/a' -proto_dist inet6_tcp"),
+])
+def test_merge_args_keys_a_property_by_its_name(current, extra, want):
+    from krmfn.adapters import ops
+
+    assert ops.merge_args(current, extra) == want
+    assert ops.merge_args(want, extra) == want  # each setting once: merging again changes nothing
+
+
+def test_a_fact_with_value_is_counts_only_that_word_on_the_values_path():
+    """(postgresql session) architecture: replication adds read replicas; standalone, said or not, adds none."""
+    from krmfn import plan as plan_mod
+    from krmfn.adapters import catalog as catalog_mod, values as values_mod
+    from tests import charts
+
+    comp = catalog_mod.builtin("postgresql")
+    plan = plan_mod.from_dict(charts.plan("ipv6"))
+
+    def warned(user):
+        return [w for w in values_mod.compose(comp, "17.1.0", plan, user=user).warnings() if "read replicas" in w]
+    assert warned({"architecture": "replication"})
+    assert not warned({"architecture": "standalone"}) and not warned({})

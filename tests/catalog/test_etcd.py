@@ -102,7 +102,8 @@ def test_the_metrics_listener_is_bracketed_where_the_chart_has_it(archive):
     if since(archive, "9.4.0"):
         assert env_value(objs, METRICS) == "http://0.0.0.0:9090"
         assert env_value(output["items"], METRICS) == "http://[::]:9090"
-        assert len(failures(archive, "listen-urls-ipv6-wildcard", objs, "function")) == 3
+        assert len(failures(archive, "listen-urls-ipv6-wildcard", objs, "function")) == 2
+        assert len(failures(archive, "metrics-listen-url-ipv6-wildcard", objs, "function")) == 1
     else:
         assert env_value(objs, METRICS) is None and env_value(output["items"], METRICS) is None
 

@@ -28,10 +28,12 @@ def test_helmrelease_values_filled(api):
         "podAnnotations": {"krmfn.dev/release": "mq", "krmfn.dev/namespace": "queues"},
         "extraEnvVars": [CTL],
     }
-    [summary] = about(results, "HelmRelease")
+    [summary] = [r for r in about(results, "HelmRelease") if r["field"]["path"] == "spec.values"]
     assert summary["severity"] == "info"
-    assert summary["field"]["path"] == "spec.values"
     assert "rabbitmq adapter on release mq (rabbitmq 8.24.12, ipv6)" in summary["message"]
+    # What no value says goes into a post-renderer (tests/gitops/test_post_renderers.py proves it).
+    [post] = [r for r in about(results, "HelmRelease") if r["field"]["path"] == "spec.postRenderers"]
+    assert post["severity"] == "info" and "Service families" in post["message"]
     if api == "v2":
         assert crdschema.errors(hr) == []
 
@@ -243,7 +245,7 @@ def test_kustomization_value_sources(extra, path, words, filled):
 
 @pytest.mark.parametrize(("chart", "version", "severity", "words"), [
     # A chart krmfn has no adapter for: said, not an alarm (Service families still apply).
-    ("postgresql", "11.6.2", "info", "no adapter for chart postgresql (adapters: "),
+    ("memcached", "6.0.0", "info", "no adapter for chart memcached (adapters: "),
     # A chart krmfn knows at a version its catalog does not cover: a warning naming what it proves.
     ("rabbitmq", "10.1.0", "warning", "no rabbitmq adapter range covers rabbitmq 10.1.0; the catalog proves >=8.0.0 <9.0.0"),
 ])
@@ -263,10 +265,14 @@ def test_components_limit_which_releases_are_filled():
     assert about(results, "HelmRelease") == []
 
 
-def test_ipv4_plan_changes_nothing():
+def test_ipv4_plan_changes_no_value():
+    """An IPv4 plan needs no value; its post-renderer gives the Services the plan's one family, as the
+    Service injector does to a render."""
     before = helmrelease()
     [hr], results = run([before], plan("ipv4"))
-    assert hr == before
+    assert {k: v for k, v in hr["spec"].items() if k != "postRenderers"} == before["spec"]
+    [patch] = hr["spec"]["postRenderers"][0]["kustomize"]["patches"]
+    assert yaml12.load(patch["patch"])["spec"] == {"ipFamilyPolicy": "SingleStack", "ipFamilies": ["IPv4"]}
     assert about(results, "HelmRelease")[0]["message"].endswith("values already follow the plan")
 
 
