@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 
 from krmfn.audit.context import Context
-from krmfn.audit.text import scan_site
+from krmfn.audit.shell_uses import presence_only
+from krmfn.audit.text import SKIP, scan_site
 from krmfn.audit.walk import ARG, COMMAND, DATA, HANDLER
 from krmfn.sdk.results import WARNING
 
@@ -30,10 +31,13 @@ _PATTERNS = (
      "an IPv4 dotted-quad regex ignores IPv6 addresses"),
     (re.compile(r"\bgetent\s+a?hosts\b[^|\n]*\|\s*(?:head\s+-(?:n\s*)?1\b|sed\s+-n\s+'?1p|awk\s+'?NR\s*==\s*1)"),
      "the first getent result is whichever family the resolver sorts first"),
-    (re.compile(r"\bgetent\s+hosts\b[^|\n]*\|\s*(?:awk|cut)\b"),
-     "`getent hosts` returns one address, IPv6 first when the name has one"),
     (re.compile(r"\bgetent\s+ahostsv4\b|\bip\s+-4\b"), "asks for IPv4 addresses only"),
 )
+# Not a hit when the address is only tested for presence (a peer's name resolves yet): valkey's and
+# redis's (15.7.2+) start-sentinel.sh capture it and test it with `-n "$ip"` alone, while announcing
+# names (shared/charts/next/FACTS.md §9). shell_uses follows the value and counts anything else as a use.
+_GETENT_HOSTS = re.compile(r"\bgetent\s+hosts\b[^|\n]*\|\s*(?:awk|cut)\b")
+_GETENT_WHY = "`getent hosts` returns one address, IPv6 first when the name has one"
 _FIX = ("handle both families: take the address of the plan's primary family explicitly (e.g. `getent ahostsv6`, "
         "status.podIPs), or compare names instead of addresses")
 
@@ -44,5 +48,8 @@ def check(ctx: Context):
     for site in ctx.sites_of(COMMAND, ARG, HANDLER, DATA):
         scan = scan_site(site)
         why = [reason for pattern, reason in _PATTERNS if scan.scan(pattern)]
+        used = lambda m, line, text=site.value: SKIP if presence_only(text, line, m) else None  # noqa: E731
+        if scan.scan(_GETENT_HOSTS, used):
+            why.append(_GETENT_WHY)
         if scan:
             yield scan.finding(site.path, _FIX, problem=f"{TITLE}: {'; '.join(why)}")
