@@ -119,7 +119,7 @@ image: base-image
 	if [ -n "$$old" ]; then podman rmi "$$old" >/dev/null 2>&1 || echo "kept old image $$old: still in use"; fi
 
 # The real servers tests/runtime runs in IPv6-only network namespaces (Debian bookworm's).
-RUNTIME_PKGS := iproute2 util-linux hostname openssl mariadb-server mariadb-client rabbitmq-server \
+RUNTIME_PKGS := iproute2 util-linux hostname openssl mariadb-server mariadb-client mariadb-backup rabbitmq-server \
 	redis-server redis-sentinel redis-tools libzookeeper-java libslf4j-java openjdk-17-jre-headless \
 	etcd-server etcd-client
 # Debian's policy hook: exit 101 tells the packages' scripts not to start their services on

@@ -1,6 +1,7 @@
 """Function mode over every real chart render and every stack mode: no errors, families set, reviewed changes."""
 import pytest
 
+from krmfn.sdk import objects
 from krmfn.services import is_service
 from tests import charts
 from tests.chartrun import account, run_function
@@ -21,6 +22,17 @@ def ipv4_headless(case: charts.Case, mode: str) -> bool:
     return comp.binding(case.version).active(monitors)
 
 
+def family_owned(case: charts.Case, mode: str) -> set[tuple[str, str, str]]:
+    """The Services whose families an adapter intent with familyFields sets for this render and mode, as the
+    engine records them for the injector (the headless Service of redis-cluster and valkey-cluster, say):
+    the intent's own checks prove their families, every other Service must carry the plan's."""
+    from krmfn import plan as plan_mod
+    from krmfn.adapters import catalog, engine
+
+    render = charts.render(case.archive, case.values)
+    return engine.apply(render, plan_mod.from_dict(charts.plan(mode)), catalog.Catalog(), None).decided
+
+
 @pytest.mark.parametrize("mode", list(charts.PLANS))
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_function_over_chart(case, mode, yaml_snapshot):
@@ -31,6 +43,7 @@ def test_function_over_chart(case, mode, yaml_snapshot):
     assert rc == 0 and not errors, errors
     assert len(output["items"]) >= len(before)
     families = charts.PLANS[mode]
+    owned = family_owned(case, mode)
     for svc in filter(is_service, output["items"]):
         spec = svc["spec"]
         if spec.get("type") == "ExternalName":
@@ -39,7 +52,7 @@ def test_function_over_chart(case, mode, yaml_snapshot):
             # redis before 15.7.2 with sentinel: its start scripts need the headless Service to answer
             # IPv4 only on dual-stack (catalog/redis.yaml sentinel-monitors-ipv4 says why).
             assert (spec["ipFamilyPolicy"], spec["ipFamilies"]) == ("SingleStack", ["IPv4"]), svc["metadata"]["name"]
-        elif case.chart != "redis-cluster" or spec.get("clusterIP") != "None":
-            # redis-cluster's headless Service stays single-family on purpose (its adapter says why).
+        elif objects.identity(svc) not in owned:
+            # A Service an adapter owns keeps the families its intent chose (catalog why; its checks ran above).
             assert spec["ipFamilies"] == families, svc["metadata"]["name"]
     assert account(before, output) == yaml_snapshot

@@ -26,10 +26,46 @@ REMAINING = [
         ("single-family-script", "warning", "ConfigMap default/rel-redis-scripts", "data.start-node.sh"),
         _SENTINEL_SCRIPT,
     ]),
-    ("redis", ">=15.7.2", "sentinel", [_PRESTOP, _SENTINEL_SCRIPT]),
+    # 15.7.2 on, start-sentinel.sh's `getent hosts` only tests that a name resolves: no single-family-script.
+    ("redis", ">=15.7.2", "sentinel", [_PRESTOP]),
+    # valkey with sentinel: the pre-stop hook's `valkey-cli -h 127.0.0.1` reaches the bind-less listener.
+    ("valkey", ">=2.0.0", "cluster", [
+        ("loopback-probe", "warning", "ConfigMap default/rel-valkey-scripts", "data.prestop-valkey.sh")]),
     # From 11.15.7 the probes curl 127.0.0.1:15672; krmfn's `management.tcp.ip = ::` accepts it.
     ("rabbitmq", ">=11.15.7", "default", _MQ_PROBES),
     ("rabbitmq", ">=11.15.7", "cluster", _MQ_PROBES),
+    # kafka: the init script writes the advertised EXTERNAL listener as `EXTERNAL://${host}:${port}`, unbracketed
+    # (catalog/kafka.yaml external-advertised-unbracketed). Up to 31.x kafka-init.sh carries that line in every
+    # render and runs it only with external access; from 32.0.0 the line is in the init container only then.
+    *[("kafka", ">=30.0.0 <32.0.0", variant, [
+        ("unbracketed-host-variable", "warning", "ConfigMap default/rel-kafka-scripts", "data.kafka-init.sh")])
+      for variant in ("default", "cluster", "external", "zookeeper")],
+    ("kafka", ">=32.0.0", "external", [("unbracketed-host-variable", "warning", "StatefulSet default/rel-kafka-broker",
+                                        "spec.template.spec.initContainers[0].args[1]")]),
+    # keycloak: the same postgresql probes, in the postgresql subchart it bundles (its own instance, the
+    # postgresql adapter's); the keycloak objects themselves leave nothing.
+    *[("keycloak", ">=23.0.0", variant, [
+        ("loopback-probe", "warning", "StatefulSet default/rel-postgresql", f"spec.template.spec.containers[0].{probe}")
+        for probe in ("livenessProbe.exec.command[2]", "readinessProbe.exec.command[3]")]) for variant in ("default", "cluster")],
+    # postgresql / postgresql-ha: the probes dial 127.0.0.1, which listen_addresses '*' (the image's, or the
+    # adapter's in a postgresql.conf of yours) keeps; never '::' (catalog/postgresql.yaml listen-all-addresses).
+    *[("postgresql", ">=15.0.0", variant, [
+        ("loopback-probe", "warning", f"StatefulSet default/{sts}", f"spec.template.spec.containers[0].{probe}")
+        for sts in sets for probe in ("livenessProbe.exec.command[2]", "readinessProbe.exec.command[3]")])
+      for variant, sets in (("default", ["rel-postgresql"]), ("cluster", ["rel-postgresql-primary", "rel-postgresql-read"]))],
+    *[("postgresql-ha", "<16.0.0", variant, [
+        ("loopback-probe", "warning", f"StatefulSet default/{sts}", f"spec.template.spec.containers[0].{probe}.exec.command[2]")
+        for sts in sets for probe in ("livenessProbe", "readinessProbe")])
+      for variant, sets in (("default", ["rel-postgresql-ha-postgresql"]),
+                            ("cluster", ["rel-postgresql-ha-postgresql", "rel-postgresql-ha-postgresql-witness"]))],
+    *[("postgresql-ha", ">=16.0.0", variant, [
+        ("loopback-probe", "warning", "ConfigMap default/rel-postgresql-ha-postgresql-scripts", "data.liveness-probe.sh"),
+        ("loopback-probe", "warning", "ConfigMap default/rel-postgresql-ha-postgresql-scripts", "data.readiness-probe.sh"),
+        *witness]) for variant, witness in (("default", []), ("cluster", [
+            ("loopback-probe", "warning", "StatefulSet default/rel-postgresql-ha-postgresql-witness",
+             "spec.template.spec.containers[0].livenessProbe.exec.command[4]"),
+            ("loopback-probe", "warning", "StatefulSet default/rel-postgresql-ha-postgresql-witness",
+             "spec.template.spec.containers[0].readinessProbe.exec.command[2]")]))],
 ]
 
 
