@@ -19,6 +19,7 @@ import pytest
 
 from krmfn.sdk import paths, yaml12
 from tests import charts
+from tests.catalog import test_install_variants
 from tests.chartrun import run_function
 
 from .crdschema import errors as schema_errors
@@ -34,19 +35,24 @@ CASES = charts.cases() + [
 ]
 
 
-def through_flux(case: charts.Case, mode: str, tmp_path) -> tuple[dict, list[dict], list[dict], list[dict]]:
-    """(the HelmRelease after krmfn, its results, Helm's render of its values, that render after its post-renderers)."""
-    hr = helmrelease(chart=case.chart, version=case.version, name=charts.RELEASE, namespace=charts.NAMESPACE,
+def through_flux(case: charts.Case, mode: str, tmp_path, release: str = charts.RELEASE,
+                 namespace: str = charts.NAMESPACE) -> tuple[dict, list[dict], list[dict], list[dict]]:
+    """(the HelmRelease after krmfn, its results, Helm's render of its values, that render after its post-renderers).
+
+    The HelmRelease is named after the release and sets no targetNamespace, so helm-controller's
+    release name is its name."""
+    hr = helmrelease(chart=case.chart, version=case.version, name=release, namespace=namespace,
                      values=copy.deepcopy(case.values))
     rc, out, stderr = run_function([hr], charts.plan(mode))
     assert rc == 0, stderr
     [hr] = out["items"]
-    rendered = charts.render(case.archive, hr["spec"].get("values") or {})
+    rendered = charts.render(case.archive, hr["spec"].get("values") or {}, release=release, namespace=namespace)
     after = post_rendered(rendered, hr, tmp_path)
     return hr, out.get("results", []), rendered, after
 
 
-def not_post_rendered(results: list[dict], case: charts.Case, mode: str) -> set[tuple[str, str]]:
+def not_post_rendered(results: list[dict], case: charts.Case, mode: str, release: str = charts.RELEASE,
+                      namespace: str = charts.NAMESPACE) -> set[tuple[str, str]]:
     """(intent, place) of the edits krmfn says its post-renderer leaves out: the release's values change what the
     chart renders there, which a patch cannot read. Only those may differ, and krmfn must have said each."""
     from krmfn import plan as plan_mod
@@ -55,8 +61,8 @@ def not_post_rendered(results: list[dict], case: charts.Case, mode: str) -> set[
     comp = catalog.builtin(case.chart)
     if comp is None or comp.binding(case.version) is None:
         return set()
-    composed = values.compose(comp, case.version, plan_mod.from_dict(charts.plan(mode)), charts.RELEASE,
-                              charts.NAMESPACE, None, case.values)
+    composed = values.compose(comp, case.version, plan_mod.from_dict(charts.plan(mode)), release, namespace, None,
+                              case.values)
     b = composed.binding
     left = {(i.id, e.at) for i in composed.intents if b.edits(i) for e in i.edits
             if "postRender" in e.on and b.places[e.at].rendered
@@ -70,17 +76,22 @@ def not_post_rendered(results: list[dict], case: charts.Case, mode: str) -> set[
 @pytest.mark.parametrize("mode", list(charts.PLANS))
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_helm_then_post_renderers_is_function_mode(case, mode, tmp_path):
-    hr, results, rendered, after = through_flux(case, mode, tmp_path)
+    assert_post_renderers_are_function_mode(case, mode, tmp_path)
+
+
+def assert_post_renderers_are_function_mode(case: charts.Case, mode: str, tmp_path, release: str = charts.RELEASE,
+                                            namespace: str = charts.NAMESPACE) -> None:
+    hr, results, rendered, after = through_flux(case, mode, tmp_path, release, namespace)
     assert schema_errors(hr) == []
     rc, fn, stderr = run_function(copy.deepcopy(rendered), charts.plan(mode))
     assert rc == 0, stderr
     expected = by_identity(as_the_cluster_reads(yaml12.dump_all(fn["items"])))
     got = by_identity(after)
     assert sorted(got) == sorted(expected)
-    for identity, env_names in patched_env(hr).items():
+    for identity, env_names in patched_env(hr, namespace).items():
         expected[identity] = env_first(expected[identity], env_names)
     # Where krmfn said its post-renderer leaves an edit out, that field keeps the render's value.
-    left = not_post_rendered(results, case, mode)
+    left = not_post_rendered(results, case, mode, release, namespace)
     b = catalog_binding(case)
     before = by_identity(as_the_cluster_reads(yaml12.dump_all(rendered)))
     for identity, obj in expected.items():
@@ -93,7 +104,29 @@ def test_helm_then_post_renderers_is_function_mode(case, mode, tmp_path):
             assert paths.get(got[identity], path) == paths.get(before[identity], path), (identity, path)
 
 
-def patched_env(hr: dict) -> dict[tuple, dict[str, list[list[str]]]]:
+def _names_objects(archive: str) -> bool:
+    """Whether the catalog names an object for a post-renderer patch in this archive's chart line."""
+    from krmfn.adapters import catalog
+
+    comp = catalog.builtin(charts.chart_of(archive))
+    b = comp.binding(charts.version_of(archive)) if comp else None
+    return bool(b) and any(p.named for p in b.places.values())
+
+
+# The names a patch targets come from the release and the overrides (Helm's fullname): every install
+# variant of tests/catalog/test_install_variants.py, on the archives whose catalog line names objects.
+INSTALLS = [(a, n) for a, n in test_install_variants.CASES if _names_objects(a)]
+
+
+@pytest.mark.parametrize("mode", ["ipv6", "dual-ipv4", "dual-ipv6"])
+@pytest.mark.parametrize(("archive", "install"), INSTALLS, ids=[f"{a}-{n}" for a, n in INSTALLS])
+def test_post_renderers_follow_release_names_and_overrides(archive, install, mode, tmp_path):
+    release, namespace, extra = test_install_variants.installs(archive)[install]
+    case = charts.Case(archive, install, charts.merge(charts.repeatable(archive), extra))
+    assert_post_renderers_are_function_mode(case, mode, tmp_path, release, namespace)
+
+
+def patched_env(hr: dict, namespace: str = charts.NAMESPACE) -> dict[tuple, dict[str, list[list[str]]]]:
     """Per object and container: the env entries each of krmfn's post-renderer patches sets, patch by patch."""
     from krmfn.values_sinks.postrender import is_ours
 
@@ -103,7 +136,7 @@ def patched_env(hr: dict) -> dict[tuple, dict[str, list[list[str]]]]:
             body = yaml12.load(p["patch"])
             for c in paths.get(body, "spec.template.spec.containers") or []:
                 if c.get("env"):
-                    identity = (body["apiVersion"], body["kind"], charts.NAMESPACE, body["metadata"]["name"])
+                    identity = (body["apiVersion"], body["kind"], namespace, body["metadata"]["name"])
                     out.setdefault(identity, {}).setdefault(c["name"], []).append([e["name"] for e in c["env"]])
     return out
 
