@@ -37,7 +37,7 @@ def apply(items: list, plan: IPv6Plan, catalog: Catalog) -> list[Result]:
         name = objects.metadata(obj).get("name") if reader else None
         if not (isinstance(name, str) and name):
             continue  # other kinds; malformed items the function reports and passes through
-        for found in reader(obj):
+        for found in reader(obj, items):
             if isinstance(found, Result):
                 results.append(found)
             else:

@@ -16,7 +16,7 @@ def _sources(spec: dict) -> list[tuple[str, dict]]:
     return [("spec.source", one)] if isinstance(one, dict) else []
 
 
-def sinks(obj: dict) -> list[Sink | Result]:
+def sinks(obj: dict, items: list = ()) -> list[Sink | Result]:  # items: see flux.sinks
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         return []

@@ -11,7 +11,7 @@ GROUP = "kustomize.config.k8s.io"
 DEFAULT_RELEASE = "release-name"
 
 
-def sinks(obj: dict) -> list[Sink | Result]:
+def sinks(obj: dict, items: list = ()) -> list[Sink | Result]:  # items: see flux.sinks
     charts = obj.get("helmCharts")
     if not isinstance(charts, list):
         return []

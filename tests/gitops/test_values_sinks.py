@@ -305,3 +305,46 @@ def test_gitops_modules_load_only_when_needed():
     proc = subprocess.run([sys.executable, "-c", probe], input=yaml12.dump(rl), capture_output=True, text=True,
                           timeout=60, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+def oci_repository(tag=None, **ref) -> dict:
+    return {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "OCIRepository",
+            "metadata": {"name": "redis-cluster", "namespace": "queues"},
+            "spec": {"interval": "10m", "url": "oci://registry-1.docker.io/bitnamicharts/redis-cluster",
+                     "ref": {"tag": tag} if tag else ref}}
+
+
+def by_chart_ref(kind: str = "OCIRepository") -> dict:
+    hr = helmrelease()
+    del hr["spec"]["chart"]
+    hr["spec"]["chartRef"] = {"kind": kind, "name": "redis-cluster"}
+    return hr
+
+
+@pytest.mark.parametrize("source", [
+    oci_repository("13.0.5"),
+    {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmChart",
+     "metadata": {"name": "redis-cluster", "namespace": "queues"},
+     "spec": {"chart": "redis-cluster", "version": "13.0.5", "interval": "10m",
+              "sourceRef": {"kind": "HelmRepository", "name": "bitnami"}}},
+], ids=["OCIRepository", "HelmChart"])
+def test_chart_ref_read_from_the_source_in_the_input(source):
+    """The same release through spec.chart and through a chartRef whose source is in the input: same result."""
+    [by_ref, _], results = run([by_chart_ref(source["kind"]), source], charts.plan("ipv6"))
+    [by_spec], _ = run([helmrelease(chart="redis-cluster", version="13.0.5")], charts.plan("ipv6"))
+    assert by_ref["spec"]["postRenderers"] == by_spec["spec"]["postRenderers"]
+    assert by_ref["spec"].get("values") == by_spec["spec"].get("values")
+    assert crdschema.errors(by_ref) == []
+
+
+@pytest.mark.parametrize(("source", "words"), [
+    (None, "not in krmfn's input"),
+    (oci_repository(semver=">=13.0.0"), "no version (from OCIRepository queues/redis-cluster spec.ref)"),
+    (oci_repository(digest="sha256:" + "0" * 64), "no version (from OCIRepository queues/redis-cluster spec.ref)"),
+], ids=["absent", "semver-range", "digest"])
+def test_chart_ref_without_one_version_is_said(source, words):
+    items = [by_chart_ref()] + ([source] if source else [])
+    [hr, *_], results = run(items, charts.plan("ipv6"))
+    assert "values" not in hr["spec"] and "postRenderers" not in hr["spec"]
+    [warning] = warnings(results)
+    assert warning["field"]["path"] == "spec.chartRef" and words in warning["message"], warning["message"]
