@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import io
 
 from krmfn.function import run
@@ -52,3 +53,13 @@ def values_path(archive: str, mode: str, user: dict | None = None, options: dict
     composed = values.compose(comp, version, plan, release, namespace, options, user)
     rendered = charts.render(archive, charts.merge(user, composed.overlay), release=release, namespace=namespace)
     return composed.overlay, rendered, [f.message for f in composed.check(rendered)]
+
+
+def strip_families(objs: list[dict]) -> list[dict]:
+    """The objects with every Service's family fields taken out: what a render says before the injector."""
+    out = copy.deepcopy(objs)
+    for o in out:
+        if o["kind"] == "Service":
+            o["spec"].pop("ipFamilies", None)
+            o["spec"].pop("ipFamilyPolicy", None)
+    return out

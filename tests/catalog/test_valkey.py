@@ -14,7 +14,7 @@ from krmfn import plan as plan_mod
 from krmfn.adapters import catalog, checks, engine, values
 from krmfn.adapters.detect import instances
 from tests import charts
-from tests.chartrun import run_function, values_path
+from tests.chartrun import run_function, strip_families, values_path
 
 COMP = catalog.builtin("valkey")
 MODES = ["ipv6", "dual-ipv4", "dual-ipv6"]
@@ -52,14 +52,6 @@ def data(objs: list[dict], key: str) -> str:
     [text] = [o["data"][key] for o in objs if o["kind"] == "ConfigMap" and key in (o.get("data") or {})]
     return text
 
-
-def strip_families(objs: list[dict]) -> list[dict]:
-    out = copy.deepcopy(objs)
-    for o in out:
-        if o["kind"] == "Service":
-            o["spec"].pop("ipFamilies", None)
-            o["spec"].pop("ipFamilyPolicy", None)
-    return out
 
 
 def errors(output: dict) -> list[str]:

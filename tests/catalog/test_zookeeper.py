@@ -8,7 +8,7 @@ from krmfn import plan as plan_mod
 from krmfn.adapters import catalog, checks, semver, values
 from krmfn.sdk import paths
 from tests import chartrun, charts
-from tests.chartrun import run_function
+from tests.chartrun import run_function, strip_families
 
 COMP = catalog.builtin("zookeeper")
 ARCHIVES = charts.chart_archives("zookeeper")
@@ -72,14 +72,6 @@ def values_render(archive: str, user: dict, mode: str) -> tuple[dict, list[dict]
     assert not failures, failures
     return overlay, rendered
 
-
-def strip_families(objs: list[dict]) -> list[dict]:
-    out = copy.deepcopy(objs)
-    for o in out:
-        if o["kind"] == "Service":
-            o["spec"].pop("ipFamilies", None)
-            o["spec"].pop("ipFamilyPolicy", None)
-    return out
 
 
 @pytest.mark.parametrize("mode", MODES)
