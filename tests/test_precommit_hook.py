@@ -17,21 +17,12 @@ import pytest
 from krmfn import audit, plan as plan_mod
 from krmfn.audit.cli import ASSUMED_PLAN
 from krmfn.sdk import manifests, yaml12
+from tests.audit.audit_support import MYSQL_IPV4_ONLY
 from tests.charts import ROOT
 
 VENV_BIN = Path(sys.executable).parent
 WHEELS = ROOT / ".cache" / "hook-wheels"
 HOOKS = yaml12.load((ROOT / ".pre-commit-hooks.yaml").read_text())
-HAZARD = """\
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: mysql
-data:
-  my.cnf: |
-    [mysqld]
-    bind-address=0.0.0.0
-"""
 CLEAN = """\
 apiVersion: v1
 kind: Service
@@ -106,7 +97,7 @@ def test_the_hook_is_krmfn_check():
 
 
 def test_a_hazardous_manifest_fails_the_hook_naming_the_finding(tmp_path, hook_repo, env):
-    work = scratch(tmp_path, hook_repo, HAZARD)
+    work = scratch(tmp_path, hook_repo, MYSQL_IPV4_ONLY)
     proc = pre_commit(work, env)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     objs, _ = manifests.read((str(work / "deploy" / "app.yaml"),), None)

@@ -46,30 +46,29 @@ API_VERSIONS = {"Service": "v1", "ConfigMap": "v1", "Secret": "v1", "StatefulSet
 def write(sink: Sink, composed: Composed, values: dict, plan: IPv6Plan) -> list[Result]:
     """Put krmfn's post-renderer for this release into the HelmRelease; the results say what and why."""
     results: list[Result] = []
-    patches = list(_families(sink, values, plan, results))
-    patches += _kept_families(composed, values, plan, results, sink)
-    patches += _intent_patches(composed, values, results, sink)
-    results += _merge(sink.obj, patches)
-    if patches:
-        what = ", ".join(dict.fromkeys(p["patch"].splitlines()[0].removeprefix(MARK + ": ") for p in patches))
-        results.append(Result(f"{len(patches)} kustomize patch(es) for release {sink.release} ({what})",
+    made = [*_families(sink, values, plan, results), *_kept_families(composed, values, plan, results, sink),
+            *_intent_patches(composed, values, results, sink)]
+    results += _merge(sink.obj, [patch for _, patch in made])
+    if made:
+        what = ", ".join(dict.fromkeys(w for w, _ in made))
+        results.append(Result(f"{len(made)} kustomize patch(es) for release {sink.release} ({what})",
                               INFO, sink.obj, AT))
     return results
 
 
-def _patch(what: str, kind: str, body: dict, name: str | None = None) -> dict:
+def _patch(what: str, kind: str, body: dict, name: str | None = None) -> tuple[str, dict]:
+    """(what the patch is for, the patch): the first line of its text says the former too, for people."""
+    group, _, version = API_VERSIONS[kind].rpartition("/")
     doc = {"apiVersion": API_VERSIONS[kind], "kind": kind,
            # With a target, kustomize patches every object it selects, whatever name the patch says.
            "metadata": {"name": name or "any"}, **body}
-    target = {"version": API_VERSIONS[kind].rpartition("/")[2], "kind": kind}
-    if API_VERSIONS[kind].count("/"):
-        target = {"group": API_VERSIONS[kind].rpartition("/")[0], **target}
+    target = {"group": group, "version": version, "kind": kind} if group else {"version": version, "kind": kind}
     if name:
         target["name"] = quote_re2(name)  # kustomize reads it as an anchored regex
-    return {"patch": f"{MARK}: {what}\n{yaml12.dump(doc)}", "target": target}
+    return what, {"patch": f"{MARK}: {what}\n{yaml12.dump(doc)}", "target": target}
 
 
-def _families(sink: Sink, values: dict, plan: IPv6Plan, results: list[Result]) -> Iterator[dict]:
+def _families(sink: Sink, values: dict, plan: IPv6Plan, results: list[Result]) -> Iterator[tuple[str, dict]]:
     external = [p for p, v in _leaves(values) if v == "ExternalName"]
     if external:
         # No chart template in ../shared says ExternalName (a test holds every archive to that): only a
@@ -91,7 +90,8 @@ def _families(sink: Sink, values: dict, plan: IPv6Plan, results: list[Result]) -
     yield _patch("Service families", "Service", {"spec": {"ipFamilyPolicy": plan.policy, "ipFamilies": list(plan.families)}})
 
 
-def _kept_families(composed: Composed, values: dict, plan: IPv6Plan, results: list[Result], sink: Sink) -> list[dict]:
+def _kept_families(composed: Composed, values: dict, plan: IPv6Plan, results: list[Result],
+                   sink: Sink) -> list[tuple[str, dict]]:
     """The injector keeps families a Service already has (unless services.override): so do the patches."""
     if plan.spec.services.override:
         return []
@@ -117,7 +117,7 @@ def _kept_families(composed: Composed, values: dict, plan: IPv6Plan, results: li
     return out
 
 
-def _intent_patches(composed: Composed, values: dict, results: list[Result], sink: Sink) -> list[dict]:
+def _intent_patches(composed: Composed, values: dict, results: list[Result], sink: Sink) -> list[tuple[str, dict]]:
     """One patch per intent and object: its edits' fields merged into one strategic-merge body.
 
     Edits of one field follow each other as on the function path: each starts from what the one

@@ -17,6 +17,18 @@ def plan(*families: str, policy: str | None = None, disable=(), severity=None) -
     return from_dict({"apiVersion": "krmfn.dev/v1alpha1", "kind": "IPv6Plan", "spec": spec})
 
 
+# A ConfigMap whose my.cnf listens on IPv4 only: the one hazard the CLI, SARIF and pre-commit tests feed in.
+MYSQL_IPV4_ONLY = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: mysql
+data:
+  my.cnf: |
+    [mysqld]
+    bind-address=0.0.0.0
+"""
+
 IPV6 = plan("IPv6")
 IPV4 = plan("IPv4")
 DUAL_IPV6 = plan("IPv6", "IPv4")

@@ -8,20 +8,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from tests.audit.audit_support import MYSQL_IPV4_ONLY
 from tests.charts import ROOT
 from krmfn.audit.cli import check
 from krmfn.commands import cli
 
-MYSQL = """\
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: mysql
-data:
-  my.cnf: |
-    [mysqld]
-    bind-address=0.0.0.0
-"""
 REDIS_PROBE = """\
 apiVersion: apps/v1
 kind: Deployment
@@ -50,7 +41,7 @@ def run(*args, stdin: str | bytes = "", plan=None, fmt="text", skip_non_manifest
 
 
 def test_table_and_exit_code(tmp_path):
-    (tmp_path / "mysql.yaml").write_text(MYSQL)
+    (tmp_path / "mysql.yaml").write_text(MYSQL_IPV4_ONLY)
     code, out, err = run(str(tmp_path / "mysql.yaml"))
     assert (code, err) == (1, "")
     lines = out.splitlines()
@@ -76,7 +67,7 @@ def test_clean_input():
 
 def test_plan_file_changes_the_verdict(tmp_path):
     (tmp_path / "plan.yaml").write_text(DUAL)
-    code, out, _ = run("-", stdin=MYSQL, plan=str(tmp_path / "plan.yaml"))
+    code, out, _ = run("-", stdin=MYSQL_IPV4_ONLY, plan=str(tmp_path / "plan.yaml"))
     assert code == 0
     assert "warning   ipv4-wildcard-bind" in out
     assert f"dual-stack (IPv4, IPv6) ({tmp_path / 'plan.yaml'})" in out.splitlines()[-1]
@@ -84,7 +75,7 @@ def test_plan_file_changes_the_verdict(tmp_path):
 
 def test_directories_recursively(tmp_path):
     (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "mysql.yml").write_text(MYSQL)
+    (tmp_path / "a" / "mysql.yml").write_text(MYSQL_IPV4_ONLY)
     (tmp_path / "a" / "probe.json").write_text(json.dumps(yaml.safe_load(REDIS_PROBE)))
     (tmp_path / "clean.yaml").write_text(CLEAN + "---\n" + CLEAN.replace("clean", "clean2"))
     (tmp_path / "kustomization.yaml").write_text("resources: [clean.yaml]\n")
@@ -102,7 +93,7 @@ def test_directories_recursively(tmp_path):
 
 def test_yaml_and_json_formats():
     for fmt, parse in (("yaml", yaml.safe_load), ("json", json.loads)):
-        code, out, _ = run("-", stdin=MYSQL, fmt=fmt)
+        code, out, _ = run("-", stdin=MYSQL_IPV4_ONLY, fmt=fmt)
         [finding] = parse(out)
         assert code == 1
         assert finding["rule"] == "ipv4-wildcard-bind" and finding["severity"] == "error"
@@ -115,7 +106,7 @@ def test_yaml_and_json_formats():
 
 
 def test_resource_list_brings_its_plan():
-    rl = {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [yaml.safe_load(MYSQL)],
+    rl = {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [yaml.safe_load(MYSQL_IPV4_ONLY)],
           "functionConfig": yaml.safe_load(DUAL)}
     code, out, _ = run("-", stdin=json.dumps(rl))
     assert code == 0
@@ -130,13 +121,13 @@ def test_resource_list_with_a_bad_plan():
 
 
 def test_kubectl_list():
-    lst = {"apiVersion": "v1", "kind": "List", "items": [yaml.safe_load(MYSQL), yaml.safe_load(CLEAN)]}
+    lst = {"apiVersion": "v1", "kind": "List", "items": [yaml.safe_load(MYSQL_IPV4_ONLY), yaml.safe_load(CLEAN)]}
     code, out, _ = run("-", stdin=yaml.safe_dump(lst))
     assert code == 1 and out.splitlines()[-1].startswith("2 objects")
 
 
 def test_no_arguments_reads_stdin():
-    assert run(stdin=MYSQL)[0] == 1
+    assert run(stdin=MYSQL_IPV4_ONLY)[0] == 1
 
 
 def test_unknown_rule_in_plan_is_a_warning_on_stderr(tmp_path):
@@ -173,7 +164,7 @@ def test_bad_files_and_plans(tmp_path):
 
 
 def test_click_command(tmp_path):
-    (tmp_path / "mysql.yaml").write_text(MYSQL)
+    (tmp_path / "mysql.yaml").write_text(MYSQL_IPV4_ONLY)
     runner = CliRunner()
     result = runner.invoke(cli, ["check", str(tmp_path / "mysql.yaml"), "--format", "json"])
     assert result.exit_code == 1 and json.loads(result.output)[0]["rule"] == "ipv4-wildcard-bind"
@@ -183,7 +174,7 @@ def test_click_command(tmp_path):
 
 
 def test_installed_entry_point():
-    done = subprocess.run([sys.executable, "-m", "krmfn", "check", "-", "--format", "yaml"], input=MYSQL,
+    done = subprocess.run([sys.executable, "-m", "krmfn", "check", "-", "--format", "yaml"], input=MYSQL_IPV4_ONLY,
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 1 and done.stderr == ""
     assert yaml.safe_load(done.stdout)[0]["rule"] == "ipv4-wildcard-bind"
@@ -196,7 +187,7 @@ def test_skip_non_manifests_passes_over_other_yaml_and_still_judges_the_objects(
     """What the pre-commit hook sees in a repository: manifests beside values files and hook configs."""
     (tmp_path / "values.yaml").write_text("replicaCount: 2\n")
     (tmp_path / ".pre-commit-hooks.yaml").write_text("- id: x\n  entry: y\n")
-    (tmp_path / "mixed.yaml").write_text("name: x\n---\n" + MYSQL + "---\n- 1\n- {a: b}\n")
+    (tmp_path / "mixed.yaml").write_text("name: x\n---\n" + MYSQL_IPV4_ONLY + "---\n- 1\n- {a: b}\n")
     files = tuple(str(tmp_path / n) for n in ("values.yaml", ".pre-commit-hooks.yaml", "mixed.yaml"))
     code, _, err = run(*files)
     assert code == 1 and "not a Kubernetes object" in err

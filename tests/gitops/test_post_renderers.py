@@ -106,10 +106,7 @@ def assert_post_renderers_are_function_mode(case: charts.Case, mode: str, tmp_pa
 
 def _names_objects(archive: str) -> bool:
     """Whether the catalog names an object for a post-renderer patch in this archive's chart line."""
-    from krmfn.adapters import catalog
-
-    comp = catalog.builtin(charts.chart_of(archive))
-    b = comp.binding(charts.version_of(archive)) if comp else None
+    b = catalog_binding(charts.Case(archive))
     return bool(b) and any(p.named for p in b.places.values())
 
 
