@@ -104,6 +104,13 @@ def assert_post_renderers_are_function_mode(case: charts.Case, mode: str, tmp_pa
             assert paths.get(got[identity], path) == paths.get(before[identity], path), (identity, path)
 
 
+def catalog_binding(case: charts.Case):
+    from krmfn.adapters import catalog
+
+    comp = catalog.builtin(case.chart)
+    return comp.binding(case.version) if comp else None
+
+
 def _names_objects(archive: str) -> bool:
     """Whether the catalog names an object for a post-renderer patch in this archive's chart line."""
     b = catalog_binding(charts.Case(archive))
@@ -153,13 +160,6 @@ def env_first(obj: dict, patches: dict[str, list[list[str]]]) -> dict:
             assert not any(f"$({n})" in str(e.get("value", "")) for e in rest for n in names)
             container["env"] = moved + rest
     return obj
-
-
-def catalog_binding(case: charts.Case):
-    from krmfn.adapters import catalog
-
-    comp = catalog.builtin(case.chart)
-    return comp.binding(case.version) if comp else None
 
 
 def pointer_to_path(pointer: str) -> str:
